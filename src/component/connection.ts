@@ -1,0 +1,169 @@
+import { EventEmitter } from 'node:events';
+import { Component } from '@xmpp/component-core';
+import type { Element } from '@xmpp/xml';
+import type { Logger } from 'pino';
+
+type Entity = Component;
+
+export interface ConnectionOptions {
+  service: string;
+  domain: string;
+  password: string;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Stanzas kept while disconnected; past it the oldest are dropped with an error log. */
+  queueLimit: number;
+  logger: Logger;
+}
+
+/** Delay before reconnect attempt `attempt` (0-based): exponential, capped, with full jitter over the upper half. */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * One XEP-0114 link that never gives up: @xmpp/reconnect retries at a fixed delay and its writes
+ * reject while the socket closes, so this class owns both the retry policy and an outbound queue
+ * that is flushed in order after every reconnect.
+ */
+export class ComponentConnection extends EventEmitter {
+  private entity?: Entity;
+  private readonly queue: Element[] = [];
+  private attempt = 0;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private flushing = false;
+  online = false;
+  droppedStanzas = 0;
+
+  constructor(private readonly options: ConnectionOptions, private readonly onStanza: (el: Element) => void) {
+    super();
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.connect();
+  }
+
+  /** Resolves once the link is (or becomes) online. */
+  waitOnline(timeoutMs = 30000): Promise<void> {
+    if (this.online) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('online', onOnline);
+        reject(new Error(`component ${this.options.domain} not online after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onOnline = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('online', onOnline);
+    });
+  }
+
+  send(el: Element): void {
+    if (this.online && !this.flushing && this.queue.length === 0 && this.entity) {
+      const entity = this.entity;
+      entity.send(el).catch(() => {
+        // The socket went away under us: keep the stanza for the next connection, in front.
+        this.queue.unshift(el);
+        this.trim();
+      });
+      return;
+    }
+    this.queue.push(el);
+    this.trim();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const entity = this.entity;
+    this.entity = undefined;
+    this.online = false;
+    if (entity) await entity.stop().catch(() => undefined);
+  }
+
+  private trim(): void {
+    while (this.queue.length > this.options.queueLimit) {
+      this.queue.shift();
+      this.droppedStanzas++;
+      this.options.logger.error({ domain: this.options.domain, queueLimit: this.options.queueLimit }, 'outbound queue full while disconnected: oldest stanza dropped');
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const { service, domain, password, logger } = this.options;
+    // component-core rather than @xmpp/component: the latter adds a fixed-delay reconnect and an
+    // iq middleware that answers service-unavailable to every iq before the router can.
+    const entity = new Component({ service, domain });
+    this.entity = entity;
+    entity.on('open', (el: Element) => {
+      entity.authenticate(el.attrs.id ?? '', password).catch((err: Error) => entity.emit('error', err));
+    });
+    entity.on('error', (err: Error & { condition?: string }) => {
+      if (err.condition === 'not-authorized') {
+        logger.error({ domain }, 'the XMPP server refused the component secret (not-authorized): check the transport secret in both configs');
+      } else {
+        logger.warn({ domain, err: err.message }, 'component connection error');
+      }
+    });
+    entity.on('stanza', (el: Element) => this.onStanza(el));
+    entity.on('online', () => {
+      if (this.entity !== entity) return;
+      this.online = true;
+      this.attempt = 0;
+      logger.info({ domain, queued: this.queue.length }, 'component online');
+      this.emit('online');
+      void this.flush(entity);
+    });
+    entity.on('disconnect', () => this.lost(entity));
+    entity.on('offline', () => this.lost(entity));
+    try {
+      await entity.start();
+    } catch (err) {
+      const e = err as Error & { condition?: string };
+      if (e.condition !== 'not-authorized') logger.warn({ domain, err: e.message }, 'component connect failed');
+      this.lost(entity);
+    }
+  }
+
+  private lost(entity: Entity): void {
+    if (this.entity !== entity) return;
+    this.entity = undefined;
+    const wasOnline = this.online;
+    this.online = false;
+    entity.removeAllListeners('online');
+    entity.stop().catch(() => undefined);
+    if (wasOnline) this.emit('offline');
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt++, this.options.initialDelayMs, this.options.maxDelayMs);
+    this.options.logger.info({ domain: this.options.domain, delayMs: delay, attempt: this.attempt }, 'component disconnected; reconnecting');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.connect(), delay);
+  }
+
+  private async flush(entity: Entity): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0 && this.entity === entity && this.online) {
+        const el = this.queue[0];
+        try {
+          await entity.send(el);
+        } catch {
+          return; // still queued; the next connection flushes it
+        }
+        this.queue.shift();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import xml, { type Element } from '@xmpp/xml';
+import type { Credentials, FormField } from '../core/adapter';
+import { GatewayError, toGatewayError } from '../core/errors';
+import type { TransportContext } from './context';
+import { buildForm, formBoolean, readForm } from './forms';
+import { NS } from './namespaces';
+import { bare, iqResult } from './stanzas';
+
+/** XEP-0077 knows only these element names; other fields exist only in the data form. */
+const LEGACY_NAMES = new Set(['username', 'nick', 'password', 'name', 'first', 'last', 'email', 'address', 'city', 'state', 'zip', 'phone', 'url', 'date', 'misc', 'text', 'key']);
+
+function legacyName(field: FormField): string | undefined {
+  return field.legacyName && LEGACY_NAMES.has(field.legacyName) ? field.legacyName : undefined;
+}
+
+/** Current values as shown back to the user: secrets are never sent back. */
+function shownValues(fields: FormField[], credentials: Credentials | undefined): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const f of fields) {
+    const v = credentials?.[f.var];
+    if (v !== undefined && !f.secret) values[f.var] = v;
+  }
+  return values;
+}
+
+export async function registrationGet(ctx: TransportContext, iq: Element): Promise<Element> {
+  const user = bare(iq.attrs.from ?? '');
+  if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
+  const { fields, instructions } = ctx.adapter.registration;
+  const existing = await ctx.sessions.registrations.get(user);
+  const values = shownValues(fields, existing?.credentials);
+  const query = xml('query', { xmlns: NS.register }, xml('instructions', {}, instructions));
+  if (existing) query.append(xml('registered'));
+  for (const f of fields) {
+    const name = legacyName(f);
+    if (name) query.append(xml(name, {}, values[f.var] ?? ''));
+  }
+  const formInstructions = existing ? `${instructions}\nYou are registered; leave secret fields empty to keep them.` : instructions;
+  query.append(buildForm(fields, { title: `Register with ${ctx.adapter.identity.name}`, instructions: formInstructions, values, formType: NS.register }));
+  return iqResult(iq, query);
+}
+
+/** Values from the data form if there is one, otherwise from the legacy elements. */
+function submittedValues(query: Element, fields: FormField[]): Record<string, string> {
+  const form = query.getChild('x', NS.data);
+  if (form) return readForm(form);
+  const values: Record<string, string> = {};
+  for (const f of fields) {
+    const name = legacyName(f);
+    const el = name ? query.getChild(name) : undefined;
+    if (el) values[f.var] = el.text();
+  }
+  return values;
+}
+
+export function validateValues(fields: FormField[], submitted: Record<string, string>, previous: Credentials | undefined): Credentials {
+  const credentials: Credentials = {};
+  const problems: string[] = [];
+  for (const f of fields) {
+    if (f.type === 'fixed') continue;
+    let value = (submitted[f.var] ?? '').trim();
+    if (f.type === 'text-private' || f.secret) value = submitted[f.var] ?? '';
+    if (value === '' && f.secret && previous?.[f.var]) value = previous[f.var];
+    if (value === '' && f.default !== undefined) value = f.default;
+    if (f.type === 'boolean') value = formBoolean(value) ? 'true' : 'false';
+    if (/[\0]/.test(value) || (f.type !== 'text-multi' && /[\r\n]/.test(value))) {
+      problems.push(`${f.label}: line breaks and NUL are not allowed`);
+      continue;
+    }
+    if (f.required && value === '') problems.push(`${f.label} is required`);
+    if (f.options && value !== '' && !f.options.some((o) => o.value === value)) problems.push(`${f.label}: "${value}" is not one of the choices`);
+    if (value !== '') credentials[f.var] = value;
+  }
+  if (problems.length) throw new GatewayError('not-acceptable', problems.join('; '));
+  return credentials;
+}
+
+export async function registrationSet(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
+  const user = bare(iq.attrs.from ?? '');
+  if (query.getChild('remove')) {
+    const existing = await ctx.sessions.registrations.get(user);
+    if (!existing && !ctx.sessions.get(user)) throw new GatewayError('item-not-found', `${user} is not registered with ${ctx.domain}.`);
+    await ctx.sessions.unregister(user);
+    ctx.logger.info({ user, domain: ctx.domain }, 'user unregistered');
+    return iqResult(iq);
+  }
+  if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
+  const { fields } = ctx.adapter.registration;
+  const existing = await ctx.sessions.registrations.get(user);
+  const credentials = validateValues(fields, submittedValues(query, fields), existing?.credentials);
+  try {
+    await ctx.sessions.register(user, credentials);
+  } catch (err) {
+    const error = toGatewayError(err);
+    if (!(err instanceof GatewayError)) ctx.logger.error({ user, err: (err as Error).message }, 'registration failed unexpectedly');
+    throw error;
+  }
+  ctx.logger.info({ user, domain: ctx.domain, update: Boolean(existing) }, 'user registered');
+  return iqResult(iq);
+}

@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z, type ZodType } from 'zod';
+
+/** A configuration problem; the message has one line per problem: '<file>: <key.path>: <what is wrong>'. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface TransportConfig {
+  /** The component domain, e.g. irc.example.org (lower case). */
+  domain: string;
+  /** The XEP-0114 shared secret configured for this component on the XMPP server. */
+  secret: string;
+  /** A built-in adapter name (irc, sms, email) or a module path starting with './'. */
+  adapter: string;
+  /** Shown in service discovery. */
+  name?: string;
+  /** The adapter's own options, already validated by its optionsSchema when one is known. */
+  options: unknown;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface GatewayConfig {
+  xmpp: { host: string; port: number; reconnect: { initialDelayMs: number; maxDelayMs: number }; queueLimit: number };
+  /** url absent: SQLite in gateway.sqlite in the working directory. */
+  storage: { url?: string; encryptionKey: string };
+  http: { enabled: boolean; host: string; port: number; publicUrl?: string };
+  logging: { level: LogLevel };
+  restore: { concurrency: number; perSecond: number };
+  /** Who may register: bare JIDs (alice@example.org) or whole domains (example.org). An empty list lets everyone register. */
+  access: { allow: string[] };
+  transports: TransportConfig[];
+}
+
+export type AdapterOptionsSchema = (adapter: string) => ZodType | undefined;
+
+const ENCRYPTION_KEY_ENV = 'GATEWAY_ENCRYPTION_KEY';
+const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const BARE_JID_OR_DOMAIN = /^(?:[^@/\s"&'<>:]+@)?[^@/\s]+$/;
+const STORE_SCHEMES = /^(sqlite|redis|rediss|postgres|postgresql):\/\//i;
+
+/** Values that came from the environment are strings; numbers and booleans are accepted in that form too. */
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+    z.number().int({ error: 'must be a whole number' }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }),
+  );
+const positiveNumber = z.preprocess(
+  (value) => (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
+  z.number().positive({ error: 'must be greater than 0' }),
+);
+const boolean = z.preprocess(
+  (value) => (value === 'true' ? true : value === 'false' ? false : value),
+  z.boolean({ error: 'must be true or false' }),
+);
+const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
+const port = integer(1, 65535);
+
+const transportSchema = z.strictObject({
+  domain: z
+    .string()
+    .trim()
+    .regex(DOMAIN, { error: 'must be a domain name' })
+    .transform((domain) => domain.toLowerCase()),
+  secret: nonEmpty,
+  adapter: nonEmpty,
+  name: nonEmpty.optional(),
+  options: z.unknown().optional(),
+});
+
+const configSchema = z.strictObject({
+  xmpp: z
+    .strictObject({
+      host: nonEmpty.default('127.0.0.1'),
+      port: port.default(5347),
+      reconnect: z
+        .strictObject({ initialDelayMs: integer(1).default(1000), maxDelayMs: integer(1).default(60000) })
+        .prefault({})
+        .refine((r) => r.maxDelayMs >= r.initialDelayMs, { error: 'maxDelayMs must not be smaller than initialDelayMs' }),
+      queueLimit: integer(1).default(10000),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      url: z.string().trim().regex(STORE_SCHEMES, { error: 'must start with sqlite://, redis://, rediss://, postgres:// or postgresql://' }).optional(),
+      encryptionKey: z
+        .string({ error: `is required (or set the ${ENCRYPTION_KEY_ENV} environment variable)` })
+        .min(16, { error: 'must be at least 16 characters: a passphrase, 64 hex digits or the base64 form of 32 bytes (e.g. openssl rand -hex 32)' }),
+    }),
+  http: z
+    .strictObject({
+      enabled: boolean.default(true),
+      host: nonEmpty.default('127.0.0.1'),
+      port: integer(0, 65535).default(8080),
+      publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'must be one of fatal, error, warn, info, debug, trace' }).default('info'),
+    })
+    .prefault({}),
+  restore: z.strictObject({ concurrency: integer(1).default(5), perSecond: positiveNumber.default(10) }).prefault({}),
+  access: z
+    .strictObject({
+      allow: z.array(z.string().trim().regex(BARE_JID_OR_DOMAIN, { error: 'must be a bare JID (user@example.org) or a domain' })).default([]),
+    })
+    .prefault({}),
+  transports: z.array(transportSchema, { error: 'must be a list of transports' }).min(1, { error: 'at least one transport is required' }),
+});
+
+/** Parses and validates gateway.yaml text; every problem found is reported, not just the first. */
+export function parseConfig(
+  text: string,
+  fileName: string,
+  env: NodeJS.ProcessEnv = process.env,
+  adapterOptionsSchema?: AdapterOptionsSchema,
+): GatewayConfig {
+  const problems: string[] = [];
+  const fail = (path: PropertyKey[], what: string) => problems.push(`${fileName}: ${formatPath(path)}: ${what}`);
+
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((error) => `${fileName}: ${error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : 'YAML'}: ${firstLine(error.message)}`).join('\n'),
+    );
+  }
+  const raw: unknown = document.toJS() ?? {};
+  if (!isPlainObject(raw)) throw new ConfigError(`${fileName}: (top level): must be a mapping of settings`);
+
+  const substituted = substituteEnv(raw, [], env, fail) as Record<string, unknown>;
+  // Absent storage becomes {} so that a missing key is reported as storage.encryptionKey.
+  const storage = substituted.storage ?? {};
+  if (isPlainObject(storage) && storage.encryptionKey === undefined && env[ENCRYPTION_KEY_ENV]) {
+    storage.encryptionKey = env[ENCRYPTION_KEY_ENV];
+  }
+  substituted.storage = storage;
+
+  const parsed = configSchema.safeParse(substituted, { reportInput: true });
+  if (!parsed.success) reportIssues(parsed.error.issues, [], fail);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.join('\n'));
+
+  const seenDomains = new Map<string, number>();
+  const transports: TransportConfig[] = parsed.data.transports.map((transport, i) => {
+    const earlier = seenDomains.get(transport.domain);
+    if (earlier !== undefined) fail(['transports', i, 'domain'], `${transport.domain} is already used by transports[${earlier}]`);
+    else seenDomains.set(transport.domain, i);
+    return { ...transport, options: validateAdapterOptions(transport, i, adapterOptionsSchema, fail) };
+  });
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return { ...parsed.data, transports };
+}
+
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, adapterOptionsSchema?: AdapterOptionsSchema): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read the configuration file: ${(error as Error).message}`);
+  }
+  return parseConfig(text, path, env, adapterOptionsSchema);
+}
+
+type Fail = (path: PropertyKey[], what: string) => void;
+
+function validateAdapterOptions(
+  transport: z.infer<typeof transportSchema>,
+  index: number,
+  adapterOptionsSchema: AdapterOptionsSchema | undefined,
+  fail: Fail,
+): unknown {
+  const options = transport.options ?? {};
+  if (!adapterOptionsSchema) return options;
+  const schema = adapterOptionsSchema(transport.adapter);
+  if (!schema) {
+    const isModulePath = transport.adapter.startsWith('./') || transport.adapter.startsWith('../');
+    if (!isModulePath) fail(['transports', index, 'adapter'], `unknown adapter "${transport.adapter}"`);
+    return options;
+  }
+  const result = schema.safeParse(options, { reportInput: true });
+  if (result.success) return result.data;
+  reportIssues(result.error.issues, ['transports', index, 'options'], fail);
+  return options;
+}
+
+function reportIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[], fail: Fail): void {
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) fail([...path, key], 'unknown setting (misspelt?)');
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      fail(path, issue.message.startsWith('Invalid input') ? 'is required' : issue.message);
+    } else if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
+      fail(path, `must be ${article(issue.expected)}`);
+    } else {
+      fail(path, issue.message);
+    }
+  }
+}
+
+/** Replaces every string value that is exactly ${NAME} with the environment variable NAME. */
+function substituteEnv(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv, fail: Fail): unknown {
+  if (typeof value === 'string') {
+    const name = ENV_REFERENCE.exec(value)?.[1];
+    if (name === undefined) return value;
+    const fromEnv = env[name];
+    if (fromEnv === undefined) {
+      fail(path, `refers to the environment variable ${name}, which is not set`);
+      return undefined;
+    }
+    return fromEnv;
+  }
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...path, i], env, fail));
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], env, fail)]));
+  }
+  return value;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function article(type: string): string {
+  return type === 'array' ? 'a list' : type === 'object' ? 'a mapping' : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0];
+}

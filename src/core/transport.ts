@@ -1,0 +1,91 @@
+import type { Element } from '@xmpp/xml';
+import type { Logger } from 'pino';
+import type { Adapter, AdapterModule } from './adapter';
+import { builtinCommands } from './builtin-commands';
+import { SessionManager } from './session-manager';
+import { ComponentConnection } from '../component/connection';
+import type { TransportContext } from '../component/context';
+import { routeStanza } from '../component/router';
+import { bare } from '../component/stanzas';
+import type { GatewayConfig, TransportConfig } from '../config';
+import type { GatewayStore } from '../store';
+import type { HttpRoutes } from '../http/types';
+
+export interface TransportDeps {
+  config: GatewayConfig;
+  transport: TransportConfig;
+  module: AdapterModule;
+  store: GatewayStore;
+  http: HttpRoutes;
+  logger: Logger;
+  software: { name: string; version: string };
+}
+
+/** Is a bare JID allowed by a list of bare JIDs and domains (empty list: everyone)? */
+export function allowedBy(list: string[], jid: string): boolean {
+  if (list.length === 0) return true;
+  const lower = jid.toLowerCase();
+  const domain = lower.slice(lower.indexOf('@') + 1);
+  return list.some((entry) => entry.toLowerCase() === lower || entry.toLowerCase() === domain);
+}
+
+/** One transport domain: its component link, its adapter and its users' sessions. */
+export class Transport {
+  readonly domain: string;
+  readonly adapter: Adapter;
+  readonly connection: ComponentConnection;
+  readonly sessions: SessionManager;
+  private readonly context: TransportContext;
+
+  constructor(deps: TransportDeps) {
+    const { config, transport, module, store, http, logger } = deps;
+    this.domain = transport.domain;
+    const log = logger.child({ transport: transport.domain });
+    this.adapter = module.create({
+      domain: transport.domain,
+      logger: log.child({ adapter: module.name }),
+      store: store.adapterStore(transport.domain),
+      http,
+      publicUrl: config.http.publicUrl?.replace(/\/+$/, ''),
+    }, transport.options);
+    this.connection = new ComponentConnection({
+      service: `xmpp://${config.xmpp.host}:${config.xmpp.port}`,
+      domain: transport.domain,
+      password: transport.secret,
+      initialDelayMs: config.xmpp.reconnect.initialDelayMs,
+      maxDelayMs: config.xmpp.reconnect.maxDelayMs,
+      queueLimit: config.xmpp.queueLimit,
+      logger: log,
+    }, (el) => void routeStanza(this.context, el));
+    const send = (el: Element) => this.connection.send(el);
+    const secretFields = this.adapter.registration.fields.filter((f) => f.secret || f.type === 'text-private').map((f) => f.var);
+    this.sessions = new SessionManager(this.adapter, store, { domain: this.domain, send, logger: log }, {
+      restoreConcurrency: config.restore.concurrency,
+      restorePerSecond: config.restore.perSecond,
+      secretFields,
+    });
+    const allow = config.access.allow;
+    this.context = {
+      domain: this.domain,
+      adapter: this.adapter,
+      sessions: this.sessions,
+      logger: log,
+      send,
+      isAllowed: (jid) => allowedBy(allow, bare(jid)),
+      commands: [...builtinCommands(this.adapter, this.sessions), ...(this.adapter.commands ?? [])],
+      software: deps.software,
+    };
+  }
+
+  start(): void {
+    this.connection.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.sessions.close();
+    await this.adapter.close?.();
+    // Let the last presences (transport offline) leave before the link closes.
+    await new Promise((r) => setTimeout(r, 50));
+    await this.connection.stop();
+  }
+}

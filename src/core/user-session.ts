@@ -1,0 +1,217 @@
+import xml, { type Element } from '@xmpp/xml';
+import type { Logger } from 'pino';
+import type { AdapterEvents, InboundMessage, LegacySession, Occupant, PresenceShow, RoomMessage } from './adapter';
+import type { GatewayError } from './errors';
+import { NS } from '../component/namespaces';
+import { delayElement, errorElement, oobElements, xmlSafe } from '../component/stanzas';
+import { joinErrorPresence, MucStatus, occupantPresence, subjectMessage } from '../component/muc';
+
+interface RoomState {
+  nick: string;
+  /** Resources that are in the room. */
+  resources: Set<string>;
+  /** Resources waiting for the join to finish. */
+  pending: Set<string>;
+  occupants: Map<string, Occupant>;
+  subject?: string;
+}
+
+export interface SessionContext {
+  domain: string;
+  send(el: Element): void;
+  logger: Logger;
+}
+
+/**
+ * One XMPP user on one transport: the live legacy session plus what the XMPP side needs to fan
+ * adapter events out (which resources are online, which are in which room).
+ */
+export class UserSession {
+  legacy?: LegacySession;
+  status: { online: boolean; text?: string } = { online: false, text: 'Connecting' };
+  readonly resources = new Map<string, { show?: PresenceShow; status?: string }>();
+  readonly rooms = new Map<string, RoomState>();
+  readonly contacts = new Map<string, { available: boolean; show?: PresenceShow; status?: string }>();
+  readonly events: AdapterEvents;
+
+  constructor(readonly jid: string, private readonly ctx: SessionContext, readonly anonymous = false) {
+    this.events = this.buildEvents();
+  }
+
+  jidOf(localpart: string, resource?: string): string {
+    const base = localpart ? `${localpart}@${this.ctx.domain}` : this.ctx.domain;
+    return resource === undefined ? base : `${base}/${resource}`;
+  }
+
+  transportPresence(to: string = this.jid): Element {
+    if (this.status.online) return xml('presence', { from: this.ctx.domain, to }, this.status.text ? xml('status', {}, this.status.text) : undefined);
+    return xml('presence', { from: this.ctx.domain, to, type: 'unavailable' }, this.status.text ? xml('status', {}, this.status.text) : undefined);
+  }
+
+  /** Join bookkeeping; returns true when the legacy network must be asked to join. */
+  addPendingJoin(room: string, nick: string, resource: string): void {
+    let state = this.rooms.get(room);
+    if (!state) {
+      state = { nick, resources: new Set(), pending: new Set(), occupants: new Map() };
+      this.rooms.set(room, state);
+    }
+    state.pending.add(resource);
+  }
+
+  /** Removes a resource from a room; true when no resource is left (the legacy side should leave). */
+  removeFromRoom(room: string, resource: string): boolean {
+    const state = this.rooms.get(room);
+    if (!state) return false;
+    const wasIn = state.resources.delete(resource) || state.pending.delete(resource);
+    if (wasIn) {
+      const self = state.occupants.get(state.nick) ?? { nick: state.nick, role: 'participant', affiliation: 'none' };
+      this.ctx.send(occupantPresence({ from: this.jidOf(room, state.nick), to: resource, occupant: self, unavailable: true, codes: [MucStatus.self] }));
+    }
+    if (state.resources.size === 0 && state.pending.size === 0) {
+      this.rooms.delete(room);
+      return true;
+    }
+    return false;
+  }
+
+  inRoom(room: string, resource: string): boolean {
+    return this.rooms.get(room)?.resources.has(resource) ?? false;
+  }
+
+  private fanOut(room: string, build: (to: string) => Element): void {
+    const state = this.rooms.get(room);
+    if (!state) return;
+    for (const to of state.resources) this.ctx.send(build(to));
+  }
+
+  private messageStanza(m: InboundMessage): Element {
+    const body = m.action ? `/me ${m.body}` : m.body;
+    const el = xml('message', { from: this.jidOf(m.from), to: this.jid, type: m.type ?? 'chat', id: m.id });
+    if (m.subject) el.append(xml('subject', {}, xmlSafe(m.subject)));
+    el.append(xml('body', {}, xmlSafe(body)));
+    if (m.thread) el.append(xml('thread', {}, m.thread));
+    el.append(...oobElements(m.oob));
+    if (m.delay) el.append(delayElement(m.delay, this.ctx.domain));
+    if (m.id) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: m.id, by: this.ctx.domain }));
+    return el;
+  }
+
+  private roomMessageStanza(room: string, m: RoomMessage, to: string): Element {
+    const el = xml('message', { from: this.jidOf(room, m.nick), to, type: 'groupchat', id: m.id },
+      xml('body', {}, xmlSafe(m.action ? `/me ${m.body}` : m.body)));
+    if (m.delay) el.append(delayElement(m.delay, this.jidOf(room)));
+    if (m.id) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: m.id, by: this.jidOf(room) }));
+    return el;
+  }
+
+  private errorMessage(from: string, to: string, id: string | undefined, error: GatewayError): Element {
+    return xml('message', { from, to, type: 'error', id }, errorElement(error));
+  }
+
+  private buildEvents(): AdapterEvents {
+    const send = (el: Element) => this.ctx.send(el);
+    const room = (name: string) => this.rooms.get(name);
+    return {
+      message: (m) => send(this.messageStanza(m)),
+      chatState: (from, state) => send(xml('message', { from: this.jidOf(from), to: this.jid, type: 'chat' }, xml(state, { xmlns: NS.chatStates }))),
+      contactPresence: (from, p) => {
+        this.contacts.set(from, p);
+        send(xml('presence', { from: this.jidOf(from), to: this.jid, type: p.available ? undefined : 'unavailable' },
+          p.show ? xml('show', {}, p.show) : undefined, p.status ? xml('status', {}, xmlSafe(p.status)) : undefined));
+      },
+      receipt: (ref) => send(xml('message', { from: this.jidOf(ref.peer), to: ref.fromResource ?? this.jid, id: `receipt-${ref.id}` }, xml('received', { xmlns: NS.receipts, id: ref.id }))),
+      messageError: (ref, error) => send(this.errorMessage(this.jidOf(ref.peer), ref.fromResource ?? this.jid, ref.id, error)),
+      status: (status) => {
+        this.status = status;
+        send(this.transportPresence());
+        if (!status.online) this.markRoomsDisconnected(status.text);
+      },
+      room: {
+        joined: (name, self, occupants, subject) => {
+          const state = room(name);
+          if (!state) return;
+          state.nick = self.nick;
+          state.occupants = new Map(occupants.map((o) => [o.nick, o]));
+          state.occupants.set(self.nick, self);
+          state.subject = subject;
+          const targets = [...state.pending];
+          state.pending.clear();
+          for (const to of targets) {
+            state.resources.add(to);
+            for (const o of occupants) send(occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: o.jid ? this.jidOf(o.jid) : undefined }));
+            send(occupantPresence({ from: this.jidOf(name, self.nick), to, occupant: self, realJid: this.jid, codes: [MucStatus.nonAnonymous, MucStatus.self] }));
+            send(subjectMessage(this.jidOf(name), to, subject ?? ''));
+          }
+        },
+        joinFailed: (name, nick, error) => {
+          const state = room(name);
+          if (!state) return;
+          for (const to of state.pending) send(joinErrorPresence(this.jidOf(name, nick), to, error));
+          state.pending.clear();
+          if (state.resources.size === 0) this.rooms.delete(name);
+        },
+        occupantJoined: (name, o) => {
+          room(name)?.occupants.set(o.nick, o);
+          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: o.jid ? this.jidOf(o.jid) : undefined }));
+        },
+        occupantChanged: (name, o) => {
+          const state = room(name);
+          state?.occupants.set(o.nick, o);
+          const self = state?.nick === o.nick;
+          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: self ? this.jid : o.jid ? this.jidOf(o.jid) : undefined, codes: self ? [MucStatus.self] : [] }));
+        },
+        occupantLeft: (name, nick, info) => {
+          const state = room(name);
+          if (!state) return;
+          const o = state.occupants.get(nick) ?? { nick, role: 'participant', affiliation: 'none' };
+          state.occupants.delete(nick);
+          const self = info?.self || nick === state.nick;
+          const codes = [...(info?.kickedBy !== undefined ? [MucStatus.kicked] : []), ...(self ? [MucStatus.self] : [])];
+          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, nick), to, occupant: o, unavailable: true, codes, actor: info?.kickedBy, reason: info?.reason, status: info?.status ?? info?.reason }));
+          if (self) this.rooms.delete(name);
+        },
+        nickChanged: (name, oldNick, o, self) => {
+          const state = room(name);
+          if (!state) return;
+          const old = state.occupants.get(oldNick) ?? o;
+          state.occupants.delete(oldNick);
+          state.occupants.set(o.nick, o);
+          const isSelf = self || oldNick === state.nick;
+          if (isSelf) state.nick = o.nick;
+          const selfCodes = isSelf ? [MucStatus.self] : [];
+          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, oldNick), to, occupant: old, unavailable: true, newNick: o.nick, codes: [MucStatus.newNick, ...selfCodes] }));
+          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: isSelf ? this.jid : undefined, codes: selfCodes }));
+        },
+        subject: (name, subject, byNick) => {
+          const state = room(name);
+          if (state) state.subject = subject;
+          this.fanOut(name, (to) => subjectMessage(byNick ? this.jidOf(name, byNick) : this.jidOf(name), to, xmlSafe(subject)));
+        },
+        message: (name, m) => this.fanOut(name, (to) => this.roomMessageStanza(name, m, to)),
+        error: (name, error, stanzaId) => this.fanOut(name, (to) => xml('message', { from: this.jidOf(name), to, type: 'error', id: stanzaId }, errorElement(error))),
+      },
+    };
+  }
+
+  /** The legacy connection dropped: rooms are gone until the adapter re-joins them. */
+  private markRoomsDisconnected(text?: string): void {
+    for (const [name, state] of this.rooms) {
+      const self = state.occupants.get(state.nick) ?? { nick: state.nick, role: 'participant' as const, affiliation: 'none' as const };
+      for (const to of state.resources) {
+        state.pending.add(to);
+        this.ctx.send(occupantPresence({ from: this.jidOf(name, state.nick), to, occupant: self, unavailable: true, codes: [MucStatus.self], status: text ?? 'Disconnected from the legacy network' }));
+      }
+      state.resources.clear();
+    }
+  }
+
+  /** The user's aggregated XMPP availability for the legacy side. */
+  aggregatePresence(): { show?: PresenceShow; status?: string } | undefined {
+    const rank: Record<string, number> = { chat: 0, undefined: 1, away: 2, xa: 3, dnd: 4 };
+    let best: { show?: PresenceShow; status?: string } | undefined;
+    for (const p of this.resources.values()) {
+      if (!best || rank[String(p.show)] < rank[String(best.show)]) best = p;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,304 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { decryptString, encryptString } from './crypto';
+import type { KeyValue } from './types';
+
+export interface Registration {
+  jid: string;
+  credentials: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RegistrationStore {
+  /** The registration with its secrets decrypted. */
+  get(jid: string): Promise<Registration | undefined>;
+  /** secretFields are encrypted at rest; createdAt survives updates. */
+  put(jid: string, credentials: Record<string, string>, secretFields: string[]): Promise<Registration>;
+  remove(jid: string): Promise<boolean>;
+  /**
+   * All registered bare JIDs of the domain. If the process died in the middle of a put or remove,
+   * a JID may be listed whose get() returns undefined; callers skip those.
+   */
+  list(): Promise<string[]>;
+}
+
+export interface GatewayStoreOptions {
+  /** sqlite://file (default sqlite://gateway.sqlite, relative to the working directory), sqlite://:memory:, redis://, rediss://, postgres://, postgresql:// */
+  url?: string;
+  encryptionKey: Buffer;
+  /** Prefix of every key, so several gateways (or other keyv users) can share one database. */
+  namespace?: string;
+}
+
+interface StoredRegistration extends Registration {
+  secretFields: string[];
+}
+
+const DEFAULT_SQLITE_URL = 'sqlite://gateway.sqlite';
+const PROBE_KEY = 'store-probe';
+
+/** Serialises read-modify-write sequences per name; the gateway is a single process. */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(name: string, critical: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(name) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((done) => (release = done));
+    const tail = previous.then(() => current);
+    this.tails.set(name, tail);
+    await previous;
+    try {
+      return await critical();
+    } finally {
+      release();
+      if (this.tails.get(name) === tail) this.tails.delete(name);
+    }
+  }
+}
+
+/**
+ * Everything the gateway persists: registrations (with encrypted secrets), per-user adapter state
+ * and per-transport adapter data, in one keyv database chosen by URL.
+ */
+export class GatewayStore {
+  private readonly locks = new KeyedMutex();
+  private closed = false;
+
+  private constructor(
+    private readonly keyv: Keyv,
+    private readonly encryptionKey: Buffer,
+    private readonly namespace: string,
+  ) {}
+
+  static async open(options: GatewayStoreOptions): Promise<GatewayStore> {
+    if (options.encryptionKey.length !== 32) throw new Error('the storage encryption key must be 32 bytes (use deriveKey)');
+    const backend = await createBackend(options.url ?? DEFAULT_SQLITE_URL);
+    const keyv = new Keyv({ store: backend.adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
+    // keyv reports backend failures as events; without a listener nothing would see them, and the
+    // same failures also reject the operation that hit them, so the caller gets the error.
+    let lastError: unknown;
+    keyv.on('error', (error: unknown) => {
+      lastError = error;
+    });
+    const store = new GatewayStore(keyv, options.encryptionKey, options.namespace ?? 'gateway');
+    try {
+      await keyv.get(store.key(PROBE_KEY));
+    } catch (error) {
+      await keyv.disconnect().catch(() => undefined);
+      throw new Error(`cannot open the store at storage.url ${backend.description}: ${describe(lastError ?? error)}`);
+    }
+    backend.markOpened();
+    return store;
+  }
+
+  registrations(domain: string): RegistrationStore {
+    const indexKey = this.key('registrations', domain);
+    const recordKey = (jid: string) => this.key('registration', domain, jid);
+    return {
+      get: async (jid) => {
+        const stored = await this.read<StoredRegistration>(recordKey(jid));
+        return stored && this.decryptRegistration(stored);
+      },
+      put: (jid, credentials, secretFields) =>
+        this.locks.run(indexKey, async () => {
+          const existing = await this.read<StoredRegistration>(recordKey(jid));
+          const now = new Date().toISOString();
+          const stored: StoredRegistration = {
+            jid,
+            credentials: this.encryptFields(credentials, secretFields),
+            secretFields: secretFields.filter((field) => field in credentials),
+            createdAt: existing?.createdAt ?? now,
+            updatedAt: now,
+          };
+          // Index first: after a crash a listed JID without a record is harmless, a record nobody lists is lost.
+          await this.addToIndex(indexKey, jid);
+          await this.write(recordKey(jid), stored);
+          return { jid, credentials: { ...credentials }, createdAt: stored.createdAt, updatedAt: now };
+        }),
+      remove: (jid) =>
+        this.locks.run(indexKey, async () => {
+          const existed = await this.erase(recordKey(jid));
+          await this.removeFromIndex(indexKey, jid);
+          return existed;
+        }),
+      list: async () => [...((await this.read<string[]>(indexKey)) ?? [])],
+    };
+  }
+
+  userState(domain: string, jid: string): KeyValue {
+    const indexKey = this.key('user-keys', domain, jid);
+    const valueKey = (key: string) => this.key('user', domain, jid, key);
+    return {
+      get: (key) => this.read(valueKey(key)),
+      set: (key, value, ttlMs) =>
+        this.locks.run(indexKey, async () => {
+          await this.addToIndex(indexKey, key);
+          await this.write(valueKey(key), value, ttlMs);
+        }),
+      delete: (key) =>
+        this.locks.run(indexKey, async () => {
+          const existed = await this.erase(valueKey(key));
+          await this.removeFromIndex(indexKey, key);
+          return existed;
+        }),
+    };
+  }
+
+  adapterStore(domain: string): KeyValue {
+    const valueKey = (key: string) => this.key('adapter', domain, key);
+    return {
+      get: (key) => this.read(valueKey(key)),
+      set: (key, value, ttlMs) => this.write(valueKey(key), value, ttlMs),
+      delete: (key) => this.erase(valueKey(key)),
+    };
+  }
+
+  /** Forgets a user of one transport entirely: the registration and every userState key. */
+  async clearUser(domain: string, jid: string): Promise<void> {
+    await this.registrations(domain).remove(jid);
+    const indexKey = this.key('user-keys', domain, jid);
+    await this.locks.run(indexKey, async () => {
+      const keys = (await this.read<string[]>(indexKey)) ?? [];
+      for (const key of keys) await this.erase(this.key('user', domain, jid, key));
+      await this.erase(indexKey);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.keyv.disconnect();
+  }
+
+  /** Components are URI-encoded so that no domain, JID or key can contain the ':' separator. */
+  private key(...parts: string[]): string {
+    return [this.namespace, ...parts].map(encodeURIComponent).join(':');
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error('the gateway store is closed');
+  }
+
+  private async read<T>(key: string): Promise<T | undefined> {
+    this.ensureOpen();
+    return (await this.keyv.get<T>(key)) ?? undefined;
+  }
+
+  private async write(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    this.ensureOpen();
+    const ok = await this.keyv.set(key, value, ttlMs);
+    if (!ok) throw new Error('the store did not accept a write');
+  }
+
+  private async erase(key: string): Promise<boolean> {
+    this.ensureOpen();
+    return this.keyv.delete(key);
+  }
+
+  /** Callers hold the lock for indexKey. */
+  private async addToIndex(indexKey: string, entry: string): Promise<void> {
+    const entries = (await this.read<string[]>(indexKey)) ?? [];
+    if (!entries.includes(entry)) await this.write(indexKey, [...entries, entry]);
+  }
+
+  /** Callers hold the lock for indexKey. */
+  private async removeFromIndex(indexKey: string, entry: string): Promise<void> {
+    const entries = (await this.read<string[]>(indexKey)) ?? [];
+    if (!entries.includes(entry)) return;
+    const rest = entries.filter((existing) => existing !== entry);
+    if (rest.length > 0) await this.write(indexKey, rest);
+    else await this.erase(indexKey);
+  }
+
+  private encryptFields(credentials: Record<string, string>, secretFields: string[]): Record<string, string> {
+    const stored: Record<string, string> = {};
+    for (const [field, value] of Object.entries(credentials)) {
+      stored[field] = secretFields.includes(field) ? encryptString(this.encryptionKey, value) : value;
+    }
+    return stored;
+  }
+
+  private decryptRegistration(stored: StoredRegistration): Registration {
+    const credentials: Record<string, string> = {};
+    for (const [field, value] of Object.entries(stored.credentials)) {
+      credentials[field] = stored.secretFields.includes(field) ? decryptString(this.encryptionKey, value) : value;
+    }
+    return { jid: stored.jid, credentials, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+  }
+}
+
+interface Backend {
+  adapter: KeyvStoreAdapter;
+  /** The URL with any password removed, for error messages. */
+  description: string;
+  /** Called once the first round trip worked: from then on connection losses are retried forever. */
+  markOpened(): void;
+}
+
+/** Backends are imported lazily so that a SQLite deployment never loads pg or the Redis client. */
+async function createBackend(url: string): Promise<Backend> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  const description = withoutPassword(url);
+  const nothingToMark = () => undefined;
+  switch (scheme) {
+    case 'sqlite': {
+      const { default: KeyvSqlite } = await import('@keyv/sqlite');
+      const path = url.slice('sqlite://'.length);
+      if (path === '') throw new Error('storage.url: sqlite:// needs a file path, e.g. sqlite://data/gateway.sqlite');
+      let file = path;
+      if (path !== ':memory:') {
+        file = resolve(path);
+        mkdirSync(dirname(file), { recursive: true });
+      }
+      const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+      return { adapter: adapter, description: `sqlite://${file}`, markOpened: nothingToMark };
+    }
+    case 'redis':
+    case 'rediss': {
+      const { default: KeyvRedis } = await import('@keyv/redis');
+      let opened = false;
+      const adapter = new KeyvRedis(
+        {
+          url,
+          socket: {
+            connectTimeout: 5000,
+            // Fail fast while opening (a wrong URL should stop start-up); once running, keep retrying
+            // with capped backoff: commands wait in the client's queue until Redis is back.
+            reconnectStrategy: (retries: number, cause: Error) =>
+              opened ? Math.min(100 * 2 ** retries, 5000) : retries >= 2 ? cause : 200,
+          },
+        },
+        { throwOnConnectError: true, throwOnErrors: true },
+      );
+      return { adapter: adapter, description, markOpened: () => (opened = true) };
+    }
+    case 'postgres':
+    case 'postgresql': {
+      const { PostgresKeyvAdapter } = await import('./postgres-adapter');
+      return { adapter: new PostgresKeyvAdapter(url), description, markOpened: nothingToMark };
+    }
+    default:
+      throw new Error(
+        `storage.url: unsupported store "${description}"; use sqlite://<file>, redis://<host>:<port> or postgres://<user>@<host>/<database>`,
+      );
+  }
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
