@@ -231,6 +231,8 @@ export interface Adapter {
   discoItems?(user: string, session?: LegacySession): Promise<{ jid: string; name?: string }[]>;
   /** biboumi-style use without registration: credentials derived from the JID, or undefined (registration required). */
   anonymousCredentials?(user: string): Credentials | undefined;
+  /** The user unregistered: release adapter-wide data (e.g. a claimed phone number); called after logout. */
+  unregister?(user: string): Promise<unknown>;
   /** Stop timers/servers (gateway shutdown). */
   close?(): Promise<void>;
 }

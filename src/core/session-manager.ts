@@ -73,6 +73,7 @@ export class SessionManager {
     const session = this.sessions.get(jid);
     this.sessions.delete(jid);
     if (session) await this.closeLegacy(session);
+    await this.adapter.unregister?.(jid);
     await this.store.clearUser(this.ctx.domain, jid);
     for (const type of ['unsubscribe', 'unsubscribed', 'unavailable']) {
       this.ctx.send(xml('presence', { from: this.ctx.domain, to: jid, type }));
