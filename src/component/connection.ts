@@ -111,7 +111,8 @@ export class ComponentConnection extends EventEmitter {
       if (err.condition === 'not-authorized') {
         logger.error({ domain }, 'the XMPP server refused the component secret (not-authorized): check the transport secret in both configs');
       } else {
-        logger.warn({ domain, err: err.message }, 'component connection error');
+        // Failed connects are logged once where start() rejects; this is the detail.
+        logger.debug({ domain, err: err.message }, 'component connection error');
       }
     });
     entity.on('stanza', (el: Element) => this.onStanza(el));

@@ -118,7 +118,11 @@ export interface AdapterEvents {
   receipt(ref: { peer: string; id: string; fromResource?: string }): void;
   /** An outbound message failed after it was accepted for sending. */
   messageError(ref: { peer: string; id?: string; fromResource?: string }, error: GatewayError): void;
-  /** The legacy connection's state: mirrored as the transport's presence. */
+  /**
+   * The legacy connection's state: mirrored as the transport's presence. On offline the core shows
+   * every room as left and keeps the resources waiting: after a reconnect the adapter re-joins and
+   * emits room.joined again (it must not send a self occupantLeft for a mere disconnect).
+   */
   status(status: { online: boolean; text?: string }): void;
   room: RoomEvents;
 }

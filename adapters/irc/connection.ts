@@ -1,0 +1,263 @@
+/**
+ * One user's IRC connection: irc-framework for the protocol (CAP, SASL, parsing, PING), with the
+ * gateway owning what irc-framework does not do well for a gateway: the reconnect policy
+ * (exponential backoff with jitter, retrying from the very first failure), the outgoing flood
+ * queue, and readable errors for a first login.
+ */
+import { Client, type ClientOptions } from 'irc-framework';
+import type { Logger } from 'pino';
+import { GatewayError } from '../../src/core/errors';
+import { reconnectDelay } from './backoff';
+import { fallbackDecoder } from './decode';
+import { FloodQueue, type QueuedLine } from './flood-queue';
+import type { IrcOptions } from './options';
+import type { ConnectionSettings } from './registration';
+import { transportWithFallback } from './transport';
+
+export interface ConnectionHooks {
+  /** Bind protocol listeners on a freshly created client (one per connection attempt). */
+  attach(client: Client): void;
+  registered(client: Client, first: boolean): void;
+  /** The connection went away; `retryInMs` is undefined when no reconnect follows. */
+  lost(reason: string, retryInMs?: number): void;
+}
+
+const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT']);
+const MAX_NICK_RETRIES = 3;
+
+function describeSocketError(err: unknown, where: string): GatewayError {
+  const error = err as { code?: string; message?: string } | undefined;
+  if (error?.code && UNREACHABLE.has(error.code)) {
+    return new GatewayError('remote-server-not-found', `Cannot reach the IRC server ${where} (${error.code}).`);
+  }
+  if (error?.message) {
+    return new GatewayError('remote-server-not-found', `The connection to ${where} failed: ${error.message.replace(/[\r\n\0]/g, ' ')}`);
+  }
+  return new GatewayError('remote-server-not-found', `The IRC server ${where} closed the connection before registration finished.`);
+}
+
+/** Wraps a listener so an exception in gateway code never escapes into the socket handler. */
+export function guarded<A extends unknown[]>(logger: Logger, what: string, fn: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      logger.error({ err, event: what }, 'IRC event handler failed');
+    }
+  };
+}
+
+export class IrcConnection {
+  client?: Client;
+  readonly queue: FloodQueue;
+  private attempt = 0;
+  private stopped = false;
+  private everRegistered = false;
+  private reconnectTimer?: NodeJS.Timeout;
+  private pendingFirst?: { resolve: () => void; reject: (err: GatewayError) => void; timer: NodeJS.Timeout };
+  private lastServerError?: string;
+  private authFailed?: GatewayError;
+  private readonly transport: ClientOptions['transport'];
+  private queueRunning = false;
+  /** SASL succeeded on this connection (otherwise a password goes to NickServ). */
+  saslDone = false;
+  /** The nick to register with: the registration's, or the last one the user changed to. */
+  nick: string;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly options: IrcOptions,
+    private readonly hooks: ConnectionHooks,
+    private readonly logger: Logger,
+  ) {
+    this.nick = settings.nick;
+    this.transport = transportWithFallback(fallbackDecoder(options.fallbackEncoding));
+    this.queue = new FloodQueue(options.flood, (line) => this.client?.raw(line));
+  }
+
+  get where(): string {
+    return `${this.settings.host}:${this.settings.port}`;
+  }
+
+  /** Registered on IRC: lines can be sent. */
+  get online(): boolean {
+    return !!this.client?.connected && this.queueRunning;
+  }
+
+  /** Connects and resolves on the first 001, or rejects with a readable error (no retry). */
+  connectOnce(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.failFirst(new GatewayError('remote-server-timeout', `The IRC server ${this.where} did not finish registration within ${Math.round(this.options.connectTimeoutMs / 1000)} s.`));
+      }, this.options.connectTimeoutMs);
+      this.pendingFirst = { resolve, reject, timer };
+      this.open();
+    });
+  }
+
+  /** Connects in the background and keeps retrying (gateway start-up, reconnects). */
+  connectInBackground(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  private failFirst(error: GatewayError): void {
+    const pending = this.pendingFirst;
+    if (!pending) return;
+    this.pendingFirst = undefined;
+    clearTimeout(pending.timer);
+    this.stopped = true;
+    this.closeClient();
+    pending.reject(error);
+  }
+
+  send(line: string, kind: QueuedLine['kind'], sent?: () => void): boolean {
+    return this.queue.push({ line, kind, sent });
+  }
+
+  private open(): void {
+    this.closeClient();
+    const client = new Client();
+    this.client = client;
+    this.lastServerError = undefined;
+    this.authFailed = undefined;
+    this.saslDone = false;
+    let nickRetries = 0;
+    const s = this.settings;
+    const log = this.logger;
+    client.on('registered', guarded(log, 'registered', () => {
+      const first = !this.everRegistered;
+      this.everRegistered = true;
+      this.attempt = 0;
+      this.queueRunning = true;
+      // The session queues its re-joins first, so messages that waited find us in the channels.
+      this.hooks.registered(client, first);
+      this.queue.resume();
+      if (this.pendingFirst) {
+        clearTimeout(this.pendingFirst.timer);
+        this.pendingFirst.resolve();
+        this.pendingFirst = undefined;
+      }
+    }));
+    client.on('loggedin', guarded(log, 'loggedin', () => { this.saslDone = true; }));
+    client.on('sasl failed', guarded(log, 'sasl failed', (event: { reason: string; message?: string }) => {
+      if (event.reason === 'capability_missing' || event.reason === 'unsupported_mechanism') return;
+      this.authFailed = new GatewayError('not-authorized', `The IRC server refused the password (SASL): ${event.message ?? event.reason}`);
+      if (this.pendingFirst) this.failFirst(this.authFailed);
+      else this.stopWith(this.authFailed.message);
+    }));
+    client.on('nick in use', guarded(log, 'nick in use', () => {
+      if (this.queueRunning) return; // after registration the session handles nick changes
+      // A first login must get the nick the user chose; later (reconnects) the old connection
+      // may still hold it for a while, so an alternative keeps the user online.
+      if (this.pendingFirst) {
+        this.failFirst(new GatewayError('conflict', `The nickname ${this.nick} is already in use on ${s.host}.`));
+        return;
+      }
+      nickRetries++;
+      const alternative = nickRetries <= MAX_NICK_RETRIES ? `${this.nick}${'_'.repeat(nickRetries)}` : `${this.nick.slice(0, 20)}${Math.floor(Math.random() * 1000)}`;
+      client.raw(`NICK ${alternative}`);
+    }));
+    client.on('nick invalid', guarded(log, 'nick invalid', () => {
+      if (!this.queueRunning) this.failFirst(new GatewayError('not-acceptable', `${s.host} does not accept the nickname ${this.nick}.`));
+    }));
+    client.on('irc error', guarded(log, 'irc error', (event: { error: string; reason?: string }) => {
+      if (event.error === 'irc' || event.error === 'password_mismatch' || event.error === 'banned_from_network') {
+        this.lastServerError = (event.reason ?? event.error).replace(/[\r\n\0]/g, ' ');
+      }
+    }));
+    client.on('socket close', guarded(log, 'socket close', (err: unknown) => this.onClose(client, err)));
+    this.hooks.attach(client);
+    client.connect({
+      host: s.host,
+      port: s.port,
+      tls: s.tls,
+      rejectUnauthorized: s.verifyCertificate,
+      nick: this.nick,
+      username: s.username,
+      gecos: s.realname,
+      // The account is the registered nick, whatever nick the user is using now.
+      account: s.password ? { account: s.nick, password: s.password } : {},
+      encoding: 'utf8',
+      version: this.options.version,
+      enable_echomessage: true,
+      auto_reconnect: false,
+      transport: this.transport,
+    });
+  }
+
+  private onClose(client: Client, err: unknown): void {
+    if (client !== this.client) return;
+    const wasRegistered = this.queueRunning;
+    this.queueRunning = false;
+    this.queue.pause();
+    if (this.pendingFirst) {
+      this.failFirst(this.authFailed ?? (this.lastServerError
+        ? new GatewayError('not-authorized', `The IRC server ${this.where} refused the connection: ${this.lastServerError}`)
+        : describeSocketError(err, this.where)));
+      return;
+    }
+    const code = (err as { code?: string } | undefined)?.code;
+    const reason = this.authFailed?.message ?? this.lastServerError
+      ?? (wasRegistered ? `The connection to ${this.where} was lost${code ? ` (${code})` : ''}.` : describeSocketError(err, this.where).message);
+    if (this.stopped) {
+      if (wasRegistered) this.hooks.lost(reason);
+      return;
+    }
+    const delay = reconnectDelay(this.attempt++, { initialMs: this.options.reconnect.initialDelayMs, maxMs: this.options.reconnect.maxDelayMs });
+    this.logger.info({ server: this.where, delay, attempt: this.attempt }, 'IRC connection lost; reconnecting');
+    this.hooks.lost(reason, delay);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.stopped) this.open();
+    }, delay);
+  }
+
+  private stopWith(reason: string): void {
+    this.stopped = true;
+    this.closeClient();
+    this.hooks.lost(reason);
+  }
+
+  private closeClient(): void {
+    const client = this.client;
+    if (!client) return;
+    this.queueRunning = false;
+    client.connection.end(undefined, true);
+  }
+
+  /** Drops the current connection (if any) and connects again right away. */
+  reconnectNow(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.stopped = false;
+    this.attempt = 0;
+    const old = this.client;
+    const wasRegistered = this.queueRunning;
+    this.client = undefined; // the old connection's close event must not schedule a reconnect
+    if (old) old.connection.end(undefined, true);
+    this.queueRunning = false;
+    this.queue.pause();
+    if (wasRegistered) this.hooks.lost('Reconnecting as requested.', 0);
+    this.open();
+  }
+
+  /** Sends QUIT (unless the connection is down) and stays offline; resolves once the socket closed. */
+  async quit(message: string): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.queue.clear();
+    const client = this.client;
+    if (!client) return;
+    if (!client.connected) {
+      this.closeClient();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { client.connection.end(undefined, true); resolve(); }, 3000);
+      client.once('socket close', () => { clearTimeout(timer); resolve(); });
+      client.quit(message.replace(/[\r\n\0]/g, ' '));
+    });
+  }
+}

@@ -1,0 +1,94 @@
+/** The IRC transport: biboumi-style addresses over one irc-framework connection per user. */
+import type { Adapter, AdapterModule, AdapterServices, LegacyAddressInfo, LoginRequest, LegacySession } from '../../src/core/adapter';
+import { GatewayError } from '../../src/core/errors';
+import { escapeLocalpart, isNick, parseLocalpart, unescapeLocalpart } from './address';
+import { ircOptionsSchema, type IrcOptions } from './options';
+import { connectionSettings, registrationFields } from './registration';
+import { IrcSession } from './session';
+
+const MUC = 'http://jabber.org/protocol/muc';
+
+export function createIrcAdapter(services: AdapterServices, options: IrcOptions): Adapter {
+  const defaultServer = options.server?.host.toLowerCase();
+  const sessions = new Set<IrcSession>();
+  return {
+    identity: { type: 'irc', name: 'IRC gateway' },
+    features: [MUC],
+    registration: {
+      instructions: defaultServer
+        ? `Choose your nickname on ${defaultServer}. A password is used for SASL or NickServ.`
+        : 'Enter the IRC server and your nickname. A password is used for SASL or NickServ.',
+      fields: registrationFields(options),
+    },
+    gatewayPrompt: {
+      desc: defaultServer
+        ? `Enter an IRC nickname or #channel on ${defaultServer}.`
+        : 'Enter nick%irc.server.net or #channel%irc.server.net.',
+      prompt: 'IRC address',
+    },
+
+    async login(request: LoginRequest): Promise<LegacySession> {
+      const settings = connectionSettings(request.credentials, options);
+      const logger = services.logger.child({ transport: 'irc', server: settings.host });
+      const session = new IrcSession({ settings, options, events: request.events, logger });
+      const logout = session.logout.bind(session);
+      session.logout = async () => { sessions.delete(session); await logout(); };
+      if (request.reason === 'restore' || request.reason === 'reconnect') {
+        session.startInBackground();
+      } else {
+        await session.start();
+      }
+      sessions.add(session);
+      return session;
+    },
+
+    parseAddress(localpart: string): LegacyAddressInfo {
+      const address = parseLocalpart(localpart, defaultServer);
+      if (address.kind === 'server') return { kind: 'server', display: address.server };
+      if (address.kind === 'room') return { kind: 'room', display: `${address.channel} on ${address.server}` };
+      return { kind: 'contact', display: `${address.nick} on ${address.server}` };
+    },
+
+    toLocalpart(legacyAddress: string): string {
+      const text = legacyAddress.trim();
+      // Accept "nick@server" / "#chan@server" as typed by people used to other gateways.
+      const at = text.lastIndexOf('@');
+      const candidate = at > 0 && !text.slice(0, at).includes('%') ? `${text.slice(0, at)}%${text.slice(at + 1)}` : text;
+      const escaped = escapeLocalpart(candidate);
+      parseLocalpart(escaped, defaultServer);
+      return escaped;
+    },
+
+    async discoInfo(localpart: string) {
+      const address = parseLocalpart(localpart, defaultServer);
+      if (address.kind !== 'room') return undefined;
+      return { identities: [{ category: 'conference', type: 'irc', name: address.channel }], features: [MUC], name: address.channel };
+    },
+
+    async discoItems(_user: string, session?: LegacySession) {
+      if (!(session instanceof IrcSession)) return [];
+      return session.rooms.all().filter((s) => s.phase === 'joined').map((s) => ({ jid: `${s.localpart}@${services.domain}`, name: s.name }));
+    },
+
+    anonymousCredentials(user: string) {
+      if (!options.allowAnonymous) return undefined;
+      const nick = unescapeLocalpart(user.split('@')[0] ?? '');
+      if (!isNick(nick)) {
+        throw new GatewayError('not-acceptable', `Your JID's name "${nick}" is not a valid IRC nickname; register with a nickname instead.`);
+      }
+      return { nick };
+    },
+
+    async close() {
+      await Promise.all([...sessions].map((s) => s.logout().catch(() => undefined)));
+    },
+  };
+}
+
+const ircAdapter: AdapterModule = {
+  name: 'irc',
+  optionsSchema: ircOptionsSchema,
+  create: (services, options) => createIrcAdapter(services, options as IrcOptions),
+};
+
+export default ircAdapter;

@@ -1,0 +1,311 @@
+/**
+ * One XMPP user's live IRC session: outbound messages, rooms, nick and presence. Inbound IRC
+ * events are bound in listeners.ts; the connection life (reconnect, flood queue) is in connection.ts.
+ */
+import type { Client } from 'irc-framework';
+import type { Logger } from 'pino';
+import type {
+  AdapterEvents, AdhocCommand, ChatState, LegacySession, OutboundMessage, PresenceShow, RoomJoinRequest,
+} from '../../src/core/adapter';
+import { GatewayError } from '../../src/core/errors';
+import { formatLocalpart, isNick, parseLocalpart } from './address';
+import { sessionCommands } from './commands';
+import { guarded, IrcConnection } from './connection';
+import { attachListeners } from './listeners';
+import type { IrcOptions } from './options';
+import type { ConnectionSettings } from './registration';
+import { Rooms } from './rooms';
+import { bodyLines, singleLine, splitBody, textByteBudget } from './text';
+
+const NICK_CHANGE_TIMEOUT_MS = 15000;
+
+interface PendingEcho {
+  channel: string;
+  remaining: number;
+  body: string;
+  id?: string;
+  action?: boolean;
+}
+
+export interface SessionContext {
+  settings: ConnectionSettings;
+  options: IrcOptions;
+  events: AdapterEvents;
+  logger: Logger;
+}
+
+export class IrcSession implements LegacySession {
+  nick: string;
+  readonly server: string;
+  readonly rooms: Rooms;
+  readonly connection: IrcConnection;
+  readonly events: AdapterEvents;
+  readonly options: IrcOptions;
+  readonly logger: Logger;
+  /** Localpart form each peer was addressed with, so replies come from the same JID. */
+  private readonly peerForms = new Map<string, string>();
+  /** Last 1:1 message per peer, so an asynchronous "no such nick" reaches the right stanza. */
+  readonly lastSent = new Map<string, { peer: string; id?: string; fromResource?: string }>();
+  readonly pendingEchoes: PendingEcho[] = [];
+  pendingNick?: { nick: string; resolve: () => void; reject: (e: GatewayError) => void; timer: NodeJS.Timeout };
+  private away?: string;
+  /** The MOTD is shown once per session, not after every reconnect. */
+  motdShown = false;
+
+  constructor(readonly ctx: SessionContext) {
+    this.nick = ctx.settings.nick;
+    this.server = ctx.settings.host.toLowerCase();
+    this.events = ctx.events;
+    this.options = ctx.options;
+    this.logger = ctx.logger;
+    this.rooms = new Rooms({
+      events: ctx.events.room,
+      lower: (name) => this.lower(name),
+      selfNick: () => this.nick,
+      contactLocalpart: (nick) => this.contactLocalpart(nick),
+      roomLocalpart: (channel) => formatLocalpart({ kind: 'room', channel, server: this.server }, this.defaultServer),
+    });
+    this.connection = new IrcConnection(ctx.settings, ctx.options, {
+      attach: (client) => attachListeners(this, client),
+      registered: (client, first) => this.onRegistered(client, first),
+      lost: (reason, retryInMs) => this.onLost(reason, retryInMs),
+    }, ctx.logger);
+  }
+
+  get defaultServer(): string | undefined {
+    return this.options.server?.host.toLowerCase();
+  }
+
+  get serverLocalpart(): string {
+    return formatLocalpart({ kind: 'server', server: this.server });
+  }
+
+  lower(name: string): string {
+    return this.connection.client?.caseLower(name) ?? name.toLowerCase();
+  }
+
+  isSelf(nick: string): boolean {
+    return this.lower(nick) === this.lower(this.nick);
+  }
+
+  contactLocalpart(nick: string): string {
+    return this.peerForms.get(this.lower(nick)) ?? formatLocalpart({ kind: 'contact', nick, server: this.server }, this.defaultServer);
+  }
+
+  isChannel(target: string): boolean {
+    const types = this.connection.client?.network.options.CHANTYPES ?? ['#', '&'];
+    return types.includes(target[0]);
+  }
+
+  /** A localpart addressed by the user, checked to belong to this session's server. */
+  private resolve(localpart: string) {
+    const address = parseLocalpart(localpart, this.defaultServer);
+    if (address.server !== this.server) {
+      throw new GatewayError('item-not-found', `Your IRC registration is for ${this.server}; ${address.server} is another server.`);
+    }
+    return address;
+  }
+
+  start(): Promise<void> {
+    return this.connection.connectOnce();
+  }
+
+  startInBackground(): void {
+    this.connection.connectInBackground();
+  }
+
+  private onRegistered(client: Client, first: boolean): void {
+    this.nick = client.user.nick;
+    this.events.status({ online: true, text: `Connected to ${this.server} as ${this.nick}` });
+    const control = (line: string) => ({ line, kind: 'control' as const });
+    const lines = [];
+    if (this.ctx.settings.password && !this.connection.saslDone) {
+      lines.push(control(`PRIVMSG NickServ :IDENTIFY ${this.ctx.settings.password}`));
+    }
+    if (this.away !== undefined) lines.push(control(`AWAY :${this.away}`));
+    if (first) {
+      for (const channel of this.ctx.settings.channels) {
+        this.rooms.want(channel.name, this.rooms.get(channel.name)?.localpart ?? formatLocalpart({ kind: 'room', channel: channel.name, server: this.server }, this.defaultServer), this.nick, channel.key);
+      }
+    }
+    for (const state of this.rooms.all()) {
+      lines.push(control(state.key ? `JOIN ${state.name} ${state.key}` : `JOIN ${state.name}`));
+    }
+    // Before anything queued while offline, so messages to channels find us in them.
+    this.connection.queue.pushFront(...lines);
+  }
+
+  private onLost(reason: string, retryInMs?: number): void {
+    this.rooms.disconnected();
+    this.pendingNick?.reject(new GatewayError('remote-server-timeout', 'The IRC connection was lost.'));
+    const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
+    this.events.status({ online: false, text });
+  }
+
+  /** Queues lines; throws resource-constraint when the flood queue is full. */
+  private queueLines(lines: string[], onAllSent?: () => void): void {
+    const last = onAllSent && guarded(this.logger, 'sent', onAllSent);
+    const items = lines.map((line, i) => ({ line, kind: 'message' as const, sent: i === lines.length - 1 ? last : undefined }));
+    if (!this.connection.queue.push(...items)) {
+      throw new GatewayError('resource-constraint', 'Too many messages are waiting to be sent to IRC; try again in a moment.');
+    }
+  }
+
+  private messageLines(target: string, body: string, action?: boolean): string[] {
+    const budget = textByteBudget({ command: 'PRIVMSG', target, nick: this.nick, action });
+    const texts = splitBody(body, budget);
+    if (!texts.length) throw new GatewayError('not-acceptable', 'IRC cannot send an empty message.');
+    return texts.map((text) => (action ? `PRIVMSG ${target} :\x01ACTION ${text}\x01` : `PRIVMSG ${target} :${text}`));
+  }
+
+  async sendMessage(message: OutboundMessage): Promise<void> {
+    const address = this.resolve(message.to);
+    if (address.kind === 'server') {
+      this.sendRaw(message.body);
+      return;
+    }
+    if (address.kind === 'room') {
+      throw new GatewayError('bad-request', `Join ${address.channel} as a room (groupchat) to talk there.`);
+    }
+    const links = (message.oob ?? []).map((l) => l.url).filter((url) => !message.body.includes(url));
+    const body = [message.body, ...links].filter(Boolean).join('\n');
+    const lines = this.messageLines(address.nick, body, message.action);
+    this.peerForms.set(this.lower(address.nick), message.to);
+    this.lastSent.set(this.lower(address.nick), { peer: message.to, id: message.id, fromResource: message.fromResource });
+    this.queueLines(lines, () => {
+      if (message.receiptRequested && message.id) {
+        this.events.receipt({ peer: message.to, id: message.id, fromResource: message.fromResource });
+      }
+    });
+  }
+
+  /** Raw IRC lines from the user (ad-hoc command or messages to the server JID), if allowed. */
+  sendRaw(text: string): void {
+    if (!this.options.allowRawCommands) {
+      throw new GatewayError('not-allowed', 'Raw IRC commands are disabled on this gateway.');
+    }
+    const lines = bodyLines(text).map((l) => l.trim()).filter(Boolean);
+    if (!lines.length) throw new GatewayError('bad-request', 'Type an IRC command, e.g. WHOIS somebody.');
+    this.queueLines(lines);
+  }
+
+  async sendChatState(to: string, state: ChatState): Promise<void> {
+    const client = this.connection.client;
+    if (!client || !this.connection.online || !client.network.cap.isEnabled('message-tags')) return;
+    const address = this.resolve(to);
+    if (address.kind !== 'contact') return;
+    const typing = state === 'composing' ? 'active' : state === 'paused' ? 'paused' : 'done';
+    this.connection.send(`@+typing=${typing} TAGMSG ${address.nick}`, 'control');
+  }
+
+  async setPresence(presence: { show?: PresenceShow; status?: string }): Promise<void> {
+    const away = presence.show && presence.show !== 'chat' ? singleLine(presence.status || presence.show).slice(0, 300) || 'away' : undefined;
+    if (away === this.away) return;
+    this.away = away;
+    if (this.connection.online) this.connection.send(away === undefined ? 'AWAY' : `AWAY :${away}`, 'control');
+  }
+
+  async joinRoom(request: RoomJoinRequest): Promise<void> {
+    const address = this.resolve(request.room);
+    if (address.kind !== 'room') throw new GatewayError('bad-request', `${request.room} is not an IRC channel.`);
+    const existing = this.rooms.get(address.channel);
+    if (existing?.phase === 'joined') {
+      this.rooms.announce(existing);
+      return;
+    }
+    if (existing) return; // the pending join answers every resource
+    if (request.nick && !this.isSelf(request.nick) && this.connection.online) {
+      try {
+        await this.changeOwnNick(request.nick);
+      } catch (err) {
+        const error = err instanceof GatewayError ? err : new GatewayError('conflict', 'The nickname could not be changed.');
+        this.events.room.joinFailed(request.room, request.nick, error);
+        return;
+      }
+    }
+    const key = request.password ? singleLine(request.password).replace(/ /g, '') : undefined;
+    const state = this.rooms.want(address.channel, request.room, request.nick || this.nick, key);
+    if (this.connection.online) this.connection.send(key ? `JOIN ${state.name} ${key}` : `JOIN ${state.name}`, 'control');
+  }
+
+  async leaveRoom(room: string, status?: string): Promise<void> {
+    const address = this.resolve(room);
+    if (address.kind !== 'room') return;
+    const state = this.rooms.get(address.channel);
+    if (!state) return;
+    if (!this.connection.online) {
+      this.rooms.forget(address.channel);
+      if (state.phase === 'joined') this.events.room.occupantLeft(state.localpart, this.nick, { self: true, status });
+      return;
+    }
+    const reason = status ? singleLine(status) : '';
+    this.connection.send(reason ? `PART ${state.name} :${reason}` : `PART ${state.name}`, 'control');
+  }
+
+  private joinedChannel(room: string) {
+    const address = this.resolve(room);
+    const state = address.kind === 'room' ? this.rooms.get(address.channel) : undefined;
+    if (!state || state.phase !== 'joined') throw new GatewayError('not-acceptable', `You are not in ${room}; join it first.`);
+    return state;
+  }
+
+  async sendRoomMessage(room: string, message: { body: string; id?: string; action?: boolean }): Promise<void> {
+    const state = this.joinedChannel(room);
+    const lines = this.messageLines(state.name, message.body, message.action);
+    const body = bodyLines(message.body).join('\n');
+    if (this.connection.client?.network.cap.isEnabled('echo-message')) {
+      this.pendingEchoes.push({ channel: this.lower(state.name), remaining: lines.length, body, id: message.id, action: message.action });
+      this.queueLines(lines);
+      return;
+    }
+    // No echo-message: reflect once, when the last line has left, as the server would have.
+    this.queueLines(lines, () => this.events.room.message(state.localpart, { nick: this.nick, body, id: message.id, action: message.action }));
+  }
+
+  async setSubject(room: string, subject: string): Promise<void> {
+    const state = this.joinedChannel(room);
+    const topic = singleLine(subject);
+    this.connection.send(topic ? `TOPIC ${state.name} :${topic}` : `TOPIC ${state.name} :`, 'control');
+  }
+
+  async changeNick(_room: string, nick: string): Promise<void> {
+    await this.changeOwnNick(nick);
+  }
+
+  /** IRC nicks are per connection: this renames the user in every channel. */
+  changeOwnNick(nick: string): Promise<void> {
+    if (!isNick(nick)) return Promise.reject(new GatewayError('not-acceptable', `"${nick}" is not a valid IRC nickname.`));
+    if (this.isSelf(nick) && this.nick === nick) return Promise.resolve();
+    if (!this.connection.online) return Promise.reject(new GatewayError('remote-server-timeout', 'Not connected to IRC right now.'));
+    this.pendingNick?.reject(new GatewayError('conflict', 'Another nickname change was requested.'));
+    return new Promise((resolve, reject) => {
+      const done = () => { clearTimeout(pending.timer); if (this.pendingNick === pending) this.pendingNick = undefined; };
+      const pending = {
+        nick,
+        resolve: () => { done(); resolve(); },
+        reject: (e: GatewayError) => { done(); reject(e); },
+        timer: setTimeout(() => pending.reject(new GatewayError('remote-server-timeout', 'The IRC server did not answer the nickname change.')), NICK_CHANGE_TIMEOUT_MS),
+      };
+      this.pendingNick = pending;
+      this.connection.send(`NICK ${nick}`, 'control');
+    });
+  }
+
+  commands(): AdhocCommand[] {
+    return sessionCommands(this);
+  }
+
+  async reconnect(): Promise<void> {
+    this.connection.reconnectNow();
+  }
+
+  /** Ad-hoc "disconnect": QUIT and stay offline until reconnect(). */
+  async disconnect(): Promise<void> {
+    await this.connection.quit('Disconnected by the user');
+  }
+
+  async logout(): Promise<void> {
+    this.pendingNick?.reject(new GatewayError('gone', 'Logged out.'));
+    await this.connection.quit('Leaving');
+  }
+}
