@@ -123,12 +123,24 @@ export function parseConfig(
   adapterOptionsSchema?: AdapterOptionsSchema,
 ): GatewayConfig {
   const problems: string[] = [];
-  const fail = (path: PropertyKey[], what: string) => problems.push(`${fileName}: ${formatPath(path)}: ${what}`);
+  const reported = new Set<string>();
+  // One problem per key: an unset ${VAR} would otherwise also be reported as a missing value.
+  const fail = (path: PropertyKey[], what: string) => {
+    const key = formatPath(path);
+    if (reported.has(key)) return;
+    reported.add(key);
+    problems.push(`${fileName}: ${key}: ${what}`);
+  };
 
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
-      document.errors.map((error) => `${fileName}: ${error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : 'YAML'}: ${firstLine(error.message)}`).join('\n'),
+      document.errors
+        .map((error) => {
+          const where = error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : 'YAML';
+          return `${fileName}: ${where}: ${firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '')}`;
+        })
+        .join('\n'),
     );
   }
   const raw: unknown = document.toJS() ?? {};

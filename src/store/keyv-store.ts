@@ -38,6 +38,8 @@ interface StoredRegistration extends Registration {
 
 const DEFAULT_SQLITE_URL = 'sqlite://gateway.sqlite';
 const PROBE_KEY = 'store-probe';
+const RETRY_DELAY_MS = 250;
+const INDEX_PRUNE_EVERY = 256;
 
 /** Serialises read-modify-write sequences per name; the gateway is a single process. */
 class KeyedMutex {
@@ -79,16 +81,16 @@ export class GatewayStore {
     const keyv = new Keyv({ store: backend.adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
     // keyv reports backend failures as events; without a listener nothing would see them, and the
     // same failures also reject the operation that hit them, so the caller gets the error.
-    let lastError: unknown;
+    let firstError: unknown;
     keyv.on('error', (error: unknown) => {
-      lastError = error;
+      firstError ??= error;
     });
     const store = new GatewayStore(keyv, options.encryptionKey, options.namespace ?? 'gateway');
     try {
       await keyv.get(store.key(PROBE_KEY));
     } catch (error) {
       await keyv.disconnect().catch(() => undefined);
-      throw new Error(`cannot open the store at storage.url ${backend.description}: ${describe(lastError ?? error)}`);
+      throw new Error(`cannot open the store at storage.url ${backend.description}: ${describe(firstError ?? error)}`);
     }
     backend.markOpened();
     return store;
@@ -135,8 +137,10 @@ export class GatewayStore {
       get: (key) => this.read(valueKey(key)),
       set: (key, value, ttlMs) =>
         this.locks.run(indexKey, async () => {
-          await this.addToIndex(indexKey, key);
+          const size = await this.addToIndex(indexKey, key);
           await this.write(valueKey(key), value, ttlMs);
+          // Keys whose TTL ran out stay listed; prune them now and then so the index stays small.
+          if (size % INDEX_PRUNE_EVERY === 0) await this.pruneIndex(indexKey, valueKey);
         }),
       delete: (key) =>
         this.locks.run(indexKey, async () => {
@@ -182,26 +186,49 @@ export class GatewayStore {
     if (this.closed) throw new Error('the gateway store is closed');
   }
 
-  private async read<T>(key: string): Promise<T | undefined> {
+  /**
+   * Runs one backend operation, once more after a short pause if it fails: a command that was in
+   * flight when a Redis or PostgreSQL connection dropped fails although the client reconnects at
+   * once. Every operation here is idempotent (get, set to a value, delete), so repeating is safe.
+   */
+  private async withRetry<T>(operation: () => Promise<T>): Promise<T> {
     this.ensureOpen();
-    return (await this.keyv.get<T>(key)) ?? undefined;
+    try {
+      return await operation();
+    } catch {
+      await new Promise((done) => setTimeout(done, RETRY_DELAY_MS));
+      this.ensureOpen();
+      return operation();
+    }
+  }
+
+  private async read<T>(key: string): Promise<T | undefined> {
+    return (await this.withRetry(() => this.keyv.get<T>(key))) ?? undefined;
   }
 
   private async write(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    this.ensureOpen();
-    const ok = await this.keyv.set(key, value, ttlMs);
+    const ok = await this.withRetry(() => this.keyv.set(key, value, ttlMs));
     if (!ok) throw new Error('the store did not accept a write');
   }
 
   private async erase(key: string): Promise<boolean> {
-    this.ensureOpen();
-    return this.keyv.delete(key);
+    return this.withRetry(() => this.keyv.delete(key));
+  }
+
+  /** Callers hold the lock for indexKey. Returns the new size when the entry was added, else 1. */
+  private async addToIndex(indexKey: string, entry: string): Promise<number> {
+    const entries = (await this.read<string[]>(indexKey)) ?? [];
+    if (entries.includes(entry)) return 1;
+    await this.write(indexKey, [...entries, entry]);
+    return entries.length + 1;
   }
 
   /** Callers hold the lock for indexKey. */
-  private async addToIndex(indexKey: string, entry: string): Promise<void> {
+  private async pruneIndex(indexKey: string, valueKey: (entry: string) => string): Promise<void> {
     const entries = (await this.read<string[]>(indexKey)) ?? [];
-    if (!entries.includes(entry)) await this.write(indexKey, [...entries, entry]);
+    const live: string[] = [];
+    for (const entry of entries) if ((await this.read(valueKey(entry))) !== undefined) live.push(entry);
+    if (live.length < entries.length) await this.write(indexKey, live);
   }
 
   /** Callers hold the lock for indexKey. */
@@ -251,7 +278,11 @@ async function createBackend(url: string): Promise<Backend> {
       let file = path;
       if (path !== ':memory:') {
         file = resolve(path);
-        mkdirSync(dirname(file), { recursive: true });
+        try {
+          mkdirSync(dirname(file), { recursive: true });
+        } catch (error) {
+          throw new Error(`storage.url: cannot create the directory for ${file}: ${describe(error)}`);
+        }
       }
       const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
       return { adapter: adapter, description: `sqlite://${file}`, markOpened: nothingToMark };
@@ -267,8 +298,10 @@ async function createBackend(url: string): Promise<Backend> {
             connectTimeout: 5000,
             // Fail fast while opening (a wrong URL should stop start-up); once running, keep retrying
             // with capped backoff: commands wait in the client's queue until Redis is back.
+            // A new Error, not `cause`: the client checks `instanceof Error`, which fails for errors
+            // from another realm (as under jest) and would turn "give up" into endless retries.
             reconnectStrategy: (retries: number, cause: Error) =>
-              opened ? Math.min(100 * 2 ** retries, 5000) : retries >= 2 ? cause : 200,
+              opened ? Math.min(100 * 2 ** retries, 5000) : retries >= 2 ? new Error(cause.message) : 200,
           },
         },
         { throwOnConnectError: true, throwOnErrors: true },
