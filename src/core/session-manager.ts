@@ -46,20 +46,25 @@ export class SessionManager {
 
   /**
    * Registration or update: the adapter verifies the credentials for real before anything is
-   * stored; on update the old connection is replaced only once the new one works.
+   * stored. On update the old connection closes first (an IRC nick cannot be held twice); if the
+   * new values fail, the old registration is logged in again and the error is reported.
    */
   async register(jid: string, credentials: Credentials): Promise<void> {
     const previous = this.sessions.get(jid);
     const existing = await this.registrations.get(jid);
     const session = new UserSession(jid, this.ctx);
+    this.cancelRetry(jid);
     if (previous) {
       // Keep the XMPP-side view (resources online) for the new connection.
       for (const [r, p] of previous.resources) session.resources.set(r, p);
+      await this.closeLegacy(previous);
     }
-    const legacy = await this.adapter.login(this.request(session, credentials, existing ? 'update' : 'register'));
-    session.legacy = legacy;
-    if (previous) await this.closeLegacy(previous);
-    this.cancelRetry(jid);
+    try {
+      session.legacy = await this.adapter.login(this.request(session, credentials, existing ? 'update' : 'register'));
+    } catch (err) {
+      if (existing && previous) void this.restoreOne(jid, 'reconnect', 0);
+      throw err;
+    }
     this.sessions.set(jid, session);
     await this.registrations.put(jid, credentials, this.options.secretFields);
     if (!existing) {

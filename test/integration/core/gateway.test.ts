@@ -189,6 +189,18 @@ run('gateway core against a real Prosody', () => {
     expect(echoNetwork.logouts.length).toBe(before + 1);
   });
 
+  test('an update the network refuses is reported, and the previous registration keeps working', async () => {
+    const answer = await alice.iq('set', DOMAIN, registerForm({ username: 'alice3', password: 'wrong' }));
+    expect(errorCondition(answer)).toBe('not-authorized');
+    for (let i = 0; i < 50 && echoNetwork.logins.at(-1)?.reason !== 'reconnect'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(echoNetwork.logins.at(-1)).toMatchObject({ reason: 'reconnect', credentials: { username: 'alice2', password: 'secret' } });
+    const stored = await gateway.transports.get(DOMAIN)!.sessions.registrations.get(alice.bareJid);
+    expect(stored?.credentials.username).toBe('alice2');
+    const reply = alice.waitFor((el) => el.name === 'message' && el.getChildText('body') === 'echo: still here', 10000, 'echo after failed update');
+    await alice.send(xml('message', { to: `echo@${DOMAIN}`, type: 'chat' }, xml('body', {}, 'still here')));
+    await reply;
+  });
+
   test('a user outside the allow list is forbidden, with a reason', async () => {
     const bob = await TestClient.connect(prosody, 'bob');
     try {
