@@ -1,0 +1,131 @@
+/** The measurements shared by every system under test. */
+import { BenchUser, LATENCY_PREFIX, inBatches } from './bench-user';
+import { cpuMicros, rssKb, sleep, until } from './proc-stats';
+import type { SystemUnderTest } from './target';
+import type { RawIrcClient } from '../test/integration/irc/raw-client';
+import type { Prosody } from '../test/harness/prosody';
+
+export const LOAD_CHANNEL = '#bench';
+export const OUT_CHANNEL = '#benchout';
+
+export interface Figures {
+  rssBeforeKb: number;
+  rssAfterKb: number;
+  rssPerUserKb: number;
+  /** JS heap in use per user after a full GC (NaN for a system that is not a garbage-collected runtime). */
+  heapPerUserKb: number;
+  enrollSeconds: number;
+  ircToXmppMicros: number;
+  ircToXmppSeconds: number;
+  xmppToIrcMicros: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+export interface Load {
+  prosody: Prosody;
+  feeder: RawIrcClient;
+  n: number;
+  m: number;
+  k: number;
+  batch: number;
+  /** Prefix of the XMPP usernames and IRC nicks, distinct per system under test. */
+  prefix: string;
+}
+
+/** Connects N XMPP users and makes them occupants of the load channel; RSS is read before and after. */
+export async function enrollUsers(sut: SystemUnderTest, load: Load): Promise<{ users: BenchUser[]; rssBeforeKb: number; rssAfterKb: number; heapPerUserKb: number; seconds: number }> {
+  const names = Array.from({ length: load.n }, (_, i) => `${load.prefix}${String(i).padStart(4, '0')}`);
+  const users = await inBatches(names, load.batch, (name) => BenchUser.connect(load.prosody, name));
+  await sleep(1000);
+  const heapBefore = await sut.settle?.();
+  const rssBeforeKb = rssKb(sut.pid);
+  const started = Date.now();
+  await inBatches(users, load.batch, async (user) => {
+    await sut.register(user, user.username);
+    await sut.join(user, user.username, LOAD_CHANNEL);
+    user.watch(`${sut.room(LOAD_CHANNEL)}/${load.feeder.nick}`);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  // Let the N² join presences drain before reading memory.
+  await sleep(3000);
+  const heapAfter = await sut.settle?.();
+  const heapPerUserKb = heapBefore !== undefined && heapAfter !== undefined ? (heapAfter - heapBefore) / 1024 / load.n : Number.NaN;
+  return { users, rssBeforeKb, rssAfterKb: rssKb(sut.pid), heapPerUserKb, seconds };
+}
+
+function delivered(users: BenchUser[], room: string): number {
+  return users.reduce((sum, u) => sum + u.count(room), 0);
+}
+
+/** The feeder sends M lines; CPU of the system per delivered groupchat stanza. */
+export async function ircToXmpp(sut: SystemUnderTest, users: BenchUser[], load: Load): Promise<{ micros: number; seconds: number }> {
+  const room = sut.room(LOAD_CHANNEL);
+  const expected = delivered(users, room) + users.length * load.m;
+  const cpuBefore = cpuMicros(sut.pid);
+  const started = Date.now();
+  for (let i = 0; i < load.m; i++) load.feeder.send(`PRIVMSG ${LOAD_CHANNEL} :load line ${i} of ${load.m}`);
+  await until(() => delivered(users, room) >= expected, 180000, () => `${sut.name}: ${delivered(users, room)} of ${expected} groupchat messages`);
+  const seconds = (Date.now() - started) / 1000;
+  return { micros: (cpuMicros(sut.pid) - cpuBefore) / (users.length * load.m), seconds };
+}
+
+/** 20 lines a second for 5 seconds, each carrying its send time; latency of every delivery. */
+export async function latency(sut: SystemUnderTest, users: BenchUser[], load: Load, perSecond = 20, seconds = 5): Promise<{ p50: number; p99: number }> {
+  const room = sut.room(LOAD_CHANNEL);
+  const lines = perSecond * seconds;
+  const expected = delivered(users, room) + users.length * lines;
+  for (const u of users) u.latenciesMs.length = 0;
+  const started = Date.now();
+  for (let i = 0; i < lines; i++) {
+    const due = started + (i * 1000) / perSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
+    load.feeder.send(`PRIVMSG ${LOAD_CHANNEL} :${LATENCY_PREFIX}${Date.now()}`);
+  }
+  await until(() => delivered(users, room) >= expected, 120000, () => `${sut.name}: latency lines, ${delivered(users, room)} of ${expected}`);
+  const all = users.flatMap((u) => u.latenciesMs).sort((a, b) => a - b);
+  const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** One XMPP user and the feeder share a second channel; the user sends K groupchat messages. */
+export async function xmppToIrc(sut: SystemUnderTest, sender: BenchUser, load: Load): Promise<number> {
+  load.feeder.send(`JOIN ${OUT_CHANNEL}`);
+  await load.feeder.waitFor((l) => l.command === '366' && l.params[1] === OUT_CHANNEL);
+  await sut.join(sender, sender.username, OUT_CHANNEL);
+  await sleep(500);
+  const fromSender = () => load.feeder.lines.filter((l) => l.command === 'PRIVMSG' && l.params[0] === OUT_CHANNEL && l.nick === sender.username).length;
+  const expected = fromSender() + load.k;
+  const room = sut.room(OUT_CHANNEL);
+  const cpuBefore = cpuMicros(sut.pid);
+  for (let i = 0; i < load.k; i++) await sender.sendGroupchat(room, `outbound ${i} of ${load.k}`);
+  await until(() => fromSender() >= expected, 120000, () => `${sut.name}: ${fromSender()} of ${expected} lines on IRC`, 20);
+  return (cpuMicros(sut.pid) - cpuBefore) / load.k;
+}
+
+/** Every measurement in order, on users that stay connected for the caller's later steps. */
+export async function measureAll(sut: SystemUnderTest, load: Load, log: (s: string) => void): Promise<{ figures: Figures; users: BenchUser[] }> {
+  log(`${sut.name}: connecting and enrolling ${load.n} XMPP users in batches of ${load.batch}`);
+  const enrolled = await enrollUsers(sut, load);
+  log(`${sut.name}: enrolled in ${enrolled.seconds.toFixed(1)} s; IRC->XMPP with ${load.m} lines`);
+  const inbound = await ircToXmpp(sut, enrolled.users, load);
+  log(`${sut.name}: ${load.n * load.m} stanzas delivered in ${inbound.seconds.toFixed(1)} s; latency run`);
+  const lat = await latency(sut, enrolled.users, load);
+  log(`${sut.name}: XMPP->IRC with ${load.k} messages`);
+  const outbound = await xmppToIrc(sut, enrolled.users[0], load);
+  return {
+    users: enrolled.users,
+    figures: {
+      rssBeforeKb: enrolled.rssBeforeKb,
+      rssAfterKb: enrolled.rssAfterKb,
+      rssPerUserKb: (enrolled.rssAfterKb - enrolled.rssBeforeKb) / load.n,
+      heapPerUserKb: enrolled.heapPerUserKb,
+      enrollSeconds: enrolled.seconds,
+      ircToXmppMicros: inbound.micros,
+      ircToXmppSeconds: inbound.seconds,
+      xmppToIrcMicros: outbound,
+      latencyP50Ms: lat.p50,
+      latencyP99Ms: lat.p99,
+    },
+  };
+}
