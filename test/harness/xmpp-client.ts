@@ -80,3 +80,20 @@ export class TestClient {
 }
 
 export { xml };
+
+/** An XEP-0077 registration submitted as a data form. */
+export function registerForm(values: Record<string, string>): Element {
+  return xml('query', { xmlns: 'jabber:iq:register' },
+    xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
+      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'jabber:iq:register')),
+      ...Object.entries(values).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v)))));
+}
+
+/** The RFC 6120 condition of an error stanza. */
+export function errorCondition(el: Element): string | undefined {
+  return el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+}
+
+export function errorText(el: Element): string {
+  return el.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '';
+}

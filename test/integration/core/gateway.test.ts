@@ -1,6 +1,6 @@
 import type { Element } from '@xmpp/xml';
 import { Prosody } from '../../harness/prosody';
-import { TestClient, xml } from '../../harness/xmpp-client';
+import { TestClient, xml, registerForm } from '../../harness/xmpp-client';
 import { startGateway, testConfig } from '../../harness/gateway';
 import echoAdapter, { echoNetwork } from '../../support/echo-adapter';
 import type { Gateway } from '../../../src/gateway';
@@ -8,12 +8,6 @@ import type { Gateway } from '../../../src/gateway';
 const DOMAIN = 'echo.localhost';
 const run = Prosody.available() ? describe : describe.skip;
 
-function registerForm(values: Record<string, string>): Element {
-  return xml('query', { xmlns: 'jabber:iq:register' },
-    xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'jabber:iq:register')),
-      ...Object.entries(values).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v)))));
-}
 
 function errorCondition(el: Element): string | undefined {
   const error = el.getChild('error');

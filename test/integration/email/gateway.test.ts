@@ -2,7 +2,7 @@ import type { Element } from '@xmpp/xml';
 import { simpleParser } from 'mailparser';
 import { ImapFlow } from 'imapflow';
 import { Prosody } from '../../harness/prosody';
-import { TestClient, xml } from '../../harness/xmpp-client';
+import { TestClient, xml, registerForm, errorCondition } from '../../harness/xmpp-client';
 import { startGateway, testConfig } from '../../harness/gateway';
 import { DOVECOT_BINARY, DovecotServer } from '../../harness/dovecot';
 import { TestSmtpServer } from '../../harness/smtp-server';
@@ -16,14 +16,8 @@ const DOMAIN = 'email.localhost';
 const ADDRESS = 'alice@example.net';
 const run = Prosody.available() && requireBinary(DOVECOT_BINARY, 'Dovecot') ? describe : describe.skip;
 
-function registerForm(values: Record<string, string>): Element {
-  return xml('query', { xmlns: 'jabber:iq:register' },
-    xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'jabber:iq:register')),
-      ...Object.entries(values).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v)))));
-}
 
-const conditionOf = (el: Element) => el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+const conditionOf = errorCondition;
 const textOf = (el: Element) => el.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '';
 
 run('email transport end to end: XMPP client -> Prosody -> gateway -> Dovecot / SMTP', () => {

@@ -3,7 +3,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import { Prosody } from '../../harness/prosody';
-import { TestClient, xml } from '../../harness/xmpp-client';
+import { TestClient, xml, registerForm, errorCondition } from '../../harness/xmpp-client';
 import { startGateway, testConfig } from '../../harness/gateway';
 import { Ngircd, ngircdAvailable } from '../../harness/ngircd';
 import type { Gateway } from '../../../src/gateway';
@@ -14,14 +14,8 @@ const DOMAIN = 'irc.localhost';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
 const run = Prosody.available() && ngircdAvailable() ? describe : describe.skip;
 
-function registerForm(values: Record<string, string>): Element {
-  return xml('query', { xmlns: 'jabber:iq:register' },
-    xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'jabber:iq:register')),
-      ...Object.entries(values).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v)))));
-}
 
-const conditionOf = (el: Element) => el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+const conditionOf = errorCondition;
 
 run('IRC end to end through Prosody and the gateway', () => {
   let ircd: Ngircd;

@@ -1,6 +1,6 @@
 import type { Element } from '@xmpp/xml';
 import { Prosody } from '../../harness/prosody';
-import { TestClient, xml } from '../../harness/xmpp-client';
+import { TestClient, xml, registerForm, errorCondition } from '../../harness/xmpp-client';
 import { startGateway, testConfig } from '../../harness/gateway';
 import { FakeTwilio, type FakeAccount } from '../../harness/fake-twilio';
 import { freePort } from '../../harness/ports';
@@ -11,14 +11,8 @@ const NUMBER = '+15551230001';
 const PEER = '+447911123456';
 const run = Prosody.available() ? describe : describe.skip;
 
-function registerForm(values: Record<string, string>): Element {
-  return xml('query', { xmlns: 'jabber:iq:register' },
-    xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'jabber:iq:register')),
-      ...Object.entries(values).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v)))));
-}
 
-const conditionOf = (el: Element) => el.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+const conditionOf = errorCondition;
 
 run('SMS transport end to end: XMPP client -> Prosody -> gateway -> Twilio-compatible endpoint', () => {
   let prosody: Prosody;
