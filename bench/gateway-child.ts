@@ -20,9 +20,17 @@ export class GatewayChild {
 
   /** Forks the gateway and resolves once its component connections are up. */
   static async start(configPath: string, httpPort: number, timeoutMs = 30000): Promise<GatewayChild> {
-    const child = fork(join(__dirname, 'gateway-process.js'), ['--config', configPath], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv: ['--expose-gc'] });
+    // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the gateway process there when it exits (open it in Chrome DevTools).
+    const profileDir = process.env.BENCH_CPU_PROF;
+    // BENCH_NODE_FLAGS: extra Node/V8 flags for the gateway process only (e.g. "--max-semi-space-size=8").
+    const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const execArgv = ['--expose-gc', ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    const child = fork(join(__dirname, 'gateway-process.js'), ['--config', configPath], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv });
     const gateway = new GatewayChild(child, httpPort);
-    child.stderr!.on('data', (d: Buffer) => { gateway.stderr = (gateway.stderr + d.toString()).slice(-20000); });
+    child.stderr!.on('data', (d: Buffer) => {
+      if (process.env.BENCH_MEM_DEBUG) process.stderr.write(d);
+      gateway.stderr = (gateway.stderr + d.toString()).slice(-20000);
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`gateway did not come up in ${timeoutMs} ms:\n${gateway.stderr}`)), timeoutMs);
       child.once('message', () => { clearTimeout(timer); resolve(); });
@@ -37,6 +45,15 @@ export class GatewayChild {
       const timer = setTimeout(() => resolve(undefined), 5000);
       this.child.once('message', (message: { heapUsed?: number }) => { clearTimeout(timer); resolve(message.heapUsed); });
       this.child.send({ gc: true });
+    });
+  }
+
+  /** Writes a V8 heap snapshot of the gateway process to `path`. */
+  async heapSnapshot(path: string): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 120000);
+      this.child.once('message', () => { clearTimeout(timer); resolve(); });
+      this.child.send({ heapSnapshot: path });
     });
   }
 

@@ -5,6 +5,7 @@
  * With an IPC channel (fork), it reports { ready: true } once the components are connected.
  */
 import { dirname, resolve } from 'node:path';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config';
 import { loadAdapterModule, isBuiltInAdapter } from '../src/core/adapter-registry';
 import { Gateway } from '../src/gateway';
@@ -20,6 +21,9 @@ async function main(): Promise<void> {
   const gateway = await Gateway.start(config, { logger, baseDir: dirname(resolve(path)) });
   await gateway.waitOnline(30000);
   process.send?.({ ready: true, httpPort: gateway.httpPort });
+  if (process.env.BENCH_MEM_DEBUG) {
+    setInterval(() => process.stderr.write(`mem-tick ${JSON.stringify(process.memoryUsage())} backlog ${(globalThis as unknown as { maxBacklog?: number }).maxBacklog}\n`), 2000).unref();
+  }
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -32,9 +36,21 @@ async function main(): Promise<void> {
   // The benchmark dying must not leave a gateway behind.
   process.on('disconnect', stop);
   // The parent asks for a full collection before reading RSS, so garbage does not count as per-user memory.
-  process.on('message', (message: { gc?: boolean }) => {
+  process.on('message', (message: { gc?: boolean; heapSnapshot?: string }) => {
+    if (message?.heapSnapshot) {
+      writeHeapSnapshot(message.heapSnapshot);
+      process.send?.({ heapSnapshot: message.heapSnapshot });
+      return;
+    }
     if (!message?.gc) return;
-    (globalThis as { gc?: () => void }).gc?.();
+    // "last-resort" is V8's memory-reducing collection (what an idle process gets from its memory
+    // reducer after some seconds): it also shrinks the young generation and returns pooled pages.
+    (globalThis as { gc?: (options?: object) => void }).gc?.({ type: 'major', execution: 'sync', flavor: process.env.BENCH_GC_FLAVOR ?? 'last-resort' });
+    if (process.env.BENCH_MEM_DEBUG) {
+      process.stderr.write(`mem ${JSON.stringify(process.memoryUsage())}\n`);
+      const spaces = getHeapSpaceStatistics().map((s) => `${s.space_name} size ${(s.space_size / 1e6).toFixed(1)} used ${(s.space_used_size / 1e6).toFixed(1)}`);
+      process.stderr.write(`spaces ${spaces.join('; ')}\n`);
+    }
     process.send?.({ heapUsed: process.memoryUsage().heapUsed });
   });
 }

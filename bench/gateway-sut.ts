@@ -80,6 +80,11 @@ export class GatewaySut implements SystemUnderTest {
     return this.child.collectGarbage();
   }
 
+  async heapSnapshot(label: string): Promise<void> {
+    const dir = process.env.BENCH_HEAP_SNAPSHOT;
+    if (dir) await this.child.heapSnapshot(join(dir, `gateway-${label}.heapsnapshot`));
+  }
+
   get stderr(): string {
     return this.child.stderr;
   }

@@ -1,12 +1,15 @@
 /** The measurements shared by every system under test. */
 import { BenchUser, LATENCY_PREFIX, inBatches } from './bench-user';
-import { cpuMicros, rssKb, sleep, until } from './proc-stats';
+import { cpuMicros, cpuSplitMicros, rssKb, sleep, until } from './proc-stats';
 import type { SystemUnderTest } from './target';
 import type { RawIrcClient } from '../test/integration/irc/raw-client';
 import type { Prosody } from '../test/harness/prosody';
 
 export const LOAD_CHANNEL = '#bench';
 export const OUT_CHANNEL = '#benchout';
+/** Unmeasured traffic before each CPU measurement, the same for every system under test. */
+export const WARM_UP_LINES = 10;
+export const WARM_UP_MESSAGES = 200;
 
 export interface Figures {
   rssBeforeKb: number;
@@ -38,6 +41,7 @@ export async function enrollUsers(sut: SystemUnderTest, load: Load): Promise<{ u
   const names = Array.from({ length: load.n }, (_, i) => `${load.prefix}${String(i).padStart(4, '0')}`);
   const users = await inBatches(names, load.batch, (name) => BenchUser.connect(load.prosody, name));
   await sleep(1000);
+  await sut.heapSnapshot?.('before-users');
   const heapBefore = await sut.settle?.();
   const rssBeforeKb = rssKb(sut.pid);
   const started = Date.now();
@@ -48,8 +52,9 @@ export async function enrollUsers(sut: SystemUnderTest, load: Load): Promise<{ u
   });
   const seconds = (Date.now() - started) / 1000;
   // Let the N² join presences drain before reading memory.
-  await sleep(3000);
+  await sleep(Number(process.env.BENCH_SETTLE_MS ?? 3000));
   const heapAfter = await sut.settle?.();
+  await sut.heapSnapshot?.('after-users');
   const heapPerUserKb = heapBefore !== undefined && heapAfter !== undefined ? (heapAfter - heapBefore) / 1024 / load.n : Number.NaN;
   return { users, rssBeforeKb, rssAfterKb: rssKb(sut.pid), heapPerUserKb, seconds };
 }
@@ -61,6 +66,10 @@ function delivered(users: BenchUser[], room: string): number {
 /** The feeder sends M lines; CPU of the system per delivered groupchat stanza. */
 export async function ircToXmpp(sut: SystemUnderTest, users: BenchUser[], load: Load): Promise<{ micros: number; seconds: number }> {
   const room = sut.room(LOAD_CHANNEL);
+  // Warm-up, not measured: a long-running gateway has its hot paths compiled already.
+  const warmed = delivered(users, room) + users.length * WARM_UP_LINES;
+  for (let i = 0; i < WARM_UP_LINES; i++) load.feeder.send(`PRIVMSG ${LOAD_CHANNEL} :warm-up line ${i}`);
+  await until(() => delivered(users, room) >= warmed, 60000, () => `${sut.name}: warm-up, ${delivered(users, room)} of ${warmed} groupchat messages`);
   const expected = delivered(users, room) + users.length * load.m;
   const cpuBefore = cpuMicros(sut.pid);
   const started = Date.now();
@@ -89,18 +98,26 @@ export async function latency(sut: SystemUnderTest, users: BenchUser[], load: Lo
 }
 
 /** One XMPP user and the feeder share a second channel; the user sends K groupchat messages. */
-export async function xmppToIrc(sut: SystemUnderTest, sender: BenchUser, load: Load): Promise<number> {
+export async function xmppToIrc(sut: SystemUnderTest, sender: BenchUser, load: Load): Promise<{ micros: number; kernelShare: number }> {
   load.feeder.send(`JOIN ${OUT_CHANNEL}`);
   await load.feeder.waitFor((l) => l.command === '366' && l.params[1] === OUT_CHANNEL);
   await sut.join(sender, sender.username, OUT_CHANNEL);
   await sleep(500);
   const fromSender = () => load.feeder.lines.filter((l) => l.command === 'PRIVMSG' && l.params[0] === OUT_CHANNEL && l.nick === sender.username).length;
-  const expected = fromSender() + load.k;
   const room = sut.room(OUT_CHANNEL);
+  const warmed = fromSender() + WARM_UP_MESSAGES;
+  for (let i = 0; i < WARM_UP_MESSAGES; i++) await sender.sendGroupchat(room, `warm-up ${i}`);
+  await until(() => fromSender() >= warmed, 60000, () => `${sut.name}: warm-up, ${fromSender()} of ${warmed} lines on IRC`, 20);
+  const expected = fromSender() + load.k;
   const cpuBefore = cpuMicros(sut.pid);
+  const splitBefore = cpuSplitMicros(sut.pid);
   for (let i = 0; i < load.k; i++) await sender.sendGroupchat(room, `outbound ${i} of ${load.k}`);
   await until(() => fromSender() >= expected, 120000, () => `${sut.name}: ${fromSender()} of ${expected} lines on IRC`, 20);
-  return (cpuMicros(sut.pid) - cpuBefore) / load.k;
+  const micros = (cpuMicros(sut.pid) - cpuBefore) / load.k;
+  const splitAfter = cpuSplitMicros(sut.pid);
+  const user = splitAfter.user - splitBefore.user;
+  const system = splitAfter.system - splitBefore.system;
+  return { micros, kernelShare: user + system > 0 ? system / (user + system) : Number.NaN };
 }
 
 /** Every measurement in order, on users that stay connected for the caller's later steps. */
@@ -113,6 +130,7 @@ export async function measureAll(sut: SystemUnderTest, load: Load, log: (s: stri
   const lat = await latency(sut, enrolled.users, load);
   log(`${sut.name}: XMPP->IRC with ${load.k} messages`);
   const outbound = await xmppToIrc(sut, enrolled.users[0], load);
+  log(`${sut.name}: XMPP->IRC ${outbound.micros.toFixed(1)} us per message, ${(outbound.kernelShare * 100).toFixed(0)} % of it in the kernel`);
   return {
     users: enrolled.users,
     figures: {
@@ -123,7 +141,7 @@ export async function measureAll(sut: SystemUnderTest, load: Load, log: (s: stri
       enrollSeconds: enrolled.seconds,
       ircToXmppMicros: inbound.micros,
       ircToXmppSeconds: inbound.seconds,
-      xmppToIrcMicros: outbound,
+      xmppToIrcMicros: outbound.micros,
       latencyP50Ms: lat.p50,
       latencyP99Ms: lat.p99,
     },

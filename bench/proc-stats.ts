@@ -25,12 +25,16 @@ export function cpuMicros(pid: number): number {
 
 /** utime + stime of the process, in microseconds (resolution: one clock tick, usually 10 ms). */
 export function statCpuMicros(pid: number): number {
+  const { user, system } = cpuSplitMicros(pid);
+  return user + system;
+}
+
+/** utime and stime of the process apart (user space vs kernel), in microseconds, at clock-tick resolution. */
+export function cpuSplitMicros(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces; everything after its closing parenthesis is space separated.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return ((utime + stime) / ticksPerSecond) * 1e6;
+  return { user: (Number(fields[11]) / ticksPerSecond) * 1e6, system: (Number(fields[12]) / ticksPerSecond) * 1e6 };
 }
 
 /** VmRSS of the process in kilobytes. */

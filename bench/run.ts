@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     await Promise.all(users.splice(0).map((u) => u.stop()));
 
     let biboumi: Figures | undefined;
-    const binary = biboumiBinary();
+    const binary = process.env.BENCH_BIBOUMI === '0' ? undefined : biboumiBinary();
     if (binary) {
       log(`biboumi: ${binary}`);
       notes.push('biboumi: same Prosody and ngircd; per user: server ports set to the bench ngircd, throttle_limit -1, record_history false (its SQLite archive off).');
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       await Promise.all(users.splice(0).map((u) => u.stop()));
       await sut.stop();
     } else {
-      notes.push('biboumi: not installed, comparison skipped');
+      notes.push(process.env.BENCH_BIBOUMI === '0' ? 'biboumi: skipped (BENCH_BIBOUMI=0)' : 'biboumi: not installed, comparison skipped');
     }
 
     const rows = rowsFor(n, m, k, measured.figures, biboumi);

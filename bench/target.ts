@@ -13,5 +13,7 @@ export interface SystemUnderTest {
   join(user: BenchUser, nick: string, channel: string): Promise<void>;
   /** Called before reading RSS: a garbage-collected runtime collects here and tells its heap in use (bytes). */
   settle?(): Promise<number | undefined>;
+  /** Writes a heap snapshot named after `label` (BENCH_HEAP_SNAPSHOT=DIR), for finding what a user costs. */
+  heapSnapshot?(label: string): Promise<void>;
   stop(): Promise<void>;
 }

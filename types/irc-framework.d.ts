@@ -65,6 +65,8 @@ declare module 'irc-framework' {
     raw(line: string): void;
     quit(message?: string): void;
     caseLower(text: string): string;
+    /** eventemitter3: the optional third argument is `this` inside the listener. */
+    on(event: string, listener: (...args: any[]) => void, context?: unknown): this;
   }
 }
 
@@ -77,6 +79,15 @@ declare module 'irc-framework/src/transports/net' {
     constructor(options: ClientOptions);
     options: ClientOptions;
     incoming_buffer: Buffer;
+    /** The TCP or TLS socket while connected. */
+    socket: import('node:net').Socket | null;
+    requested_disconnect: boolean;
+    /** 0 disconnected, 1 connecting, 2 connected. */
+    state: number;
+    connect(): void;
+    disposeSocket(): void;
+    setEncoding(encoding: string): boolean;
+    _onSocketCreate(options: ClientOptions, socket: import('node:net').Socket): void;
     writeLine(line: string, callback?: () => void): void;
     onSocketData(data: Buffer): void;
   }

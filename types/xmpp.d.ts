@@ -41,6 +41,14 @@ declare module '@xmpp/component-core' {
     stop(): Promise<unknown>;
     send(el: Element): Promise<void>;
     authenticate(id: string, password: string): Promise<void>;
+    /** The TCP socket while connected (a plain net.Socket for XEP-0114). */
+    socket: import('node:net').Socket | null;
+    /** The socket class connect() instantiates (a prototype property in @xmpp/connection-tcp). */
+    Socket: new () => import('node:net').Socket;
+    /** The stream parser of the current connection. */
+    parser: { write(text: string): void };
+    /** Socket 'data' handler: decodes a chunk and feeds the parser. */
+    _onData(data: Buffer): void;
   }
 }
 

@@ -8,11 +8,10 @@ import { Client, type ClientOptions } from 'irc-framework';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../src/core/errors';
 import { reconnectDelay } from './backoff';
-import { fallbackDecoder } from './decode';
 import { FloodQueue, type QueuedLine } from './flood-queue';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
-import { transportWithFallback } from './transport';
+import { transportFor } from './transport';
 
 export interface ConnectionHooks {
   /** Bind protocol listeners on a freshly created client (one per connection attempt). */
@@ -47,6 +46,20 @@ export function guarded<A extends unknown[]>(logger: Logger, what: string, fn: (
   };
 }
 
+let sharedCommandTable: unknown;
+
+/**
+ * irc-framework fills the same table of ~200 command handlers for every client (about 6 KB of
+ * heap per user). The handlers are module-level functions that receive the handler object as an
+ * argument and keep no state in the table, so every client can use the first client's table.
+ */
+function shareCommandTable(client: Client): void {
+  const handler = (client as unknown as { command_handler?: { handlers?: unknown } }).command_handler;
+  if (!handler?.handlers) return;
+  sharedCommandTable ??= handler.handlers;
+  handler.handlers = sharedCommandTable;
+}
+
 export class IrcConnection {
   client?: Client;
   readonly queue: FloodQueue;
@@ -71,7 +84,7 @@ export class IrcConnection {
     private readonly logger: Logger,
   ) {
     this.nick = settings.nick;
-    this.transport = transportWithFallback(fallbackDecoder(options.fallbackEncoding));
+    this.transport = transportFor(options.fallbackEncoding);
     this.queue = new FloodQueue(options.flood, (line) => this.client?.raw(line));
   }
 
@@ -118,6 +131,7 @@ export class IrcConnection {
   private open(): void {
     this.closeClient();
     const client = new Client();
+    shareCommandTable(client);
     this.client = client;
     this.lastServerError = undefined;
     this.authFailed = undefined;

@@ -1,6 +1,7 @@
 /** The IRC transport: biboumi-style addresses over one irc-framework connection per user. */
 import type { Adapter, AdapterModule, AdapterServices, LegacyAddressInfo, LoginRequest, LegacySession } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
+import { ChannelDirectory } from './channel-directory';
 import { escapeLocalpart, isNick, parseLocalpart, unescapeLocalpart } from './address';
 import { ircOptionsSchema, type IrcOptions } from './options';
 import { connectionSettings, registrationFields } from './registration';
@@ -11,6 +12,7 @@ const MUC = 'http://jabber.org/protocol/muc';
 export function createIrcAdapter(services: AdapterServices, options: IrcOptions): Adapter {
   const defaultServer = options.server?.host.toLowerCase();
   const sessions = new Set<IrcSession>();
+  const directory = new ChannelDirectory();
   return {
     identity: { type: 'irc', name: 'IRC gateway' },
     features: [MUC],
@@ -30,7 +32,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
     async login(request: LoginRequest): Promise<LegacySession> {
       const settings = connectionSettings(request.credentials, options);
       const logger = services.logger.child({ transport: 'irc', server: settings.host });
-      const session = new IrcSession({ settings, options, events: request.events, logger });
+      const session = new IrcSession({ settings, options, events: request.events, logger, directory });
       const logout = session.logout.bind(session);
       session.logout = async () => { sessions.delete(session); await logout(); };
       if (request.reason === 'restore' || request.reason === 'reconnect') {

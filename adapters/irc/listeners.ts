@@ -2,7 +2,6 @@
 import type { Client, IrcCommand, MessageEvent } from 'irc-framework';
 import { GatewayError } from '../../src/core/errors';
 import type { ChatState } from '../../src/core/adapter';
-import { guarded } from './connection';
 import { ircToXmppText, stripFormatting } from './formatting';
 import { joinError } from './rooms';
 import type { IrcSession } from './session';
@@ -91,65 +90,84 @@ function onNumeric(session: IrcSession, command: IrcCommand): void {
   session.events.message({ from: session.serverLocalpart, body: command.params.slice(1).join(' '), type: 'normal' });
 }
 
-export function attachListeners(session: IrcSession, client: Client): void {
-  const on = (event: string, fn: (arg: any) => void) => client.on(event, guarded(session.logger, event, fn));
-  const rooms = session.rooms;
+type Handler = (session: IrcSession, event: any) => void;
 
-  on('privmsg', (e: MessageEvent) => onMessage(session, 'privmsg', e));
-  on('notice', (e: MessageEvent) => onMessage(session, 'notice', e));
-  on('action', (e: MessageEvent) => onMessage(session, 'action', e));
-  on('tagmsg', (e: MessageEvent) => {
+/**
+ * Every irc-framework event the gateway handles, as module-level functions: the clients of all
+ * users share them and get their session as the listener context (eventemitter3's third
+ * argument), instead of each client holding some 50 closures of its own.
+ */
+const HANDLERS: Record<string, Handler> = {
+  privmsg: (session, e: MessageEvent) => onMessage(session, 'privmsg', e),
+  notice: (session, e: MessageEvent) => onMessage(session, 'notice', e),
+  action: (session, e: MessageEvent) => onMessage(session, 'action', e),
+  tagmsg: (session, e: MessageEvent) => {
     const typing = TYPING[e.tags?.['+typing'] ?? ''];
     if (typing && e.nick && !session.isSelf(e.nick) && !session.isChannel(e.target)) {
       session.events.chatState(session.contactLocalpart(e.nick), typing);
     }
-  });
-  on('motd', (e: { motd?: string }) => {
+  },
+  motd: (session, e: { motd?: string }) => {
     if (session.motdShown || !e.motd) return;
     session.motdShown = true;
     session.events.message({ from: session.serverLocalpart, body: ircToXmppText(e.motd.trimEnd()), type: 'normal', subject: 'Message of the day' });
-  });
-
-  on('join', (e: { channel: string; nick: string }) => {
-    rooms.onJoin(e.channel, e.nick);
+  },
+  join: (session, e: { channel: string; nick: string }) => {
+    session.rooms.onJoin(e.channel, e.nick);
     // The channel modes (+m makes unvoiced members visitors) arrive as 324 and update roles.
     if (session.isSelf(e.nick)) session.connection.send(`MODE ${e.channel}`, 'control');
-  });
-  on('userlist', (e: { channel: string; users: { nick: string; modes: string[] }[] }) => rooms.onNames(e.channel, e.users));
-  on('part', (e: { channel: string; nick: string; message: string }) => rooms.onPart(e.channel, e.nick, e.message));
-  on('kick', (e: { channel: string; kicked: string; nick: string; message: string }) => rooms.onKick(e.channel, e.kicked, e.nick, e.message));
-  on('quit', (e: { nick: string; message: string }) => rooms.onQuit(e.nick, e.message));
-  on('nick', (e: { nick: string; new_nick: string }) => {
+  },
+  userlist: (session, e: { channel: string; users: { nick: string; modes: string[] }[] }) => session.rooms.onNames(e.channel, e.users),
+  part: (session, e: { channel: string; nick: string; message: string }) => session.rooms.onPart(e.channel, e.nick, e.message),
+  kick: (session, e: { channel: string; kicked: string; nick: string; message: string }) => session.rooms.onKick(e.channel, e.kicked, e.nick, e.message),
+  quit: (session, e: { nick: string; message: string }) => session.rooms.onQuit(e.nick, e.message),
+  nick: (session, e: { nick: string; new_nick: string }) => {
     if (session.isSelf(e.nick)) {
       session.nick = e.new_nick;
       if (session.pendingNick) session.connection.nick = e.new_nick; // keep a chosen nick across reconnects
       session.pendingNick?.resolve();
     }
-    rooms.onNick(e.nick, e.new_nick);
-  });
-  on('mode', (e: { target: string; modes: { mode: string; param: string | null }[] }) => {
-    if (session.isChannel(e.target)) rooms.onMode(e.target, e.modes);
-  });
-  on('channel info', (e: { channel: string; modes?: { mode: string; param: string | null }[] }) => {
-    if (e.modes) rooms.onMode(e.channel, e.modes);
-  });
-  on('topic', (e: { channel: string; topic: string; nick?: string }) => rooms.onTopic(e.channel, e.topic, e.nick));
-  on('away', (e: { self: boolean; nick: string; message: string }) => {
+    session.rooms.onNick(e.nick, e.new_nick);
+  },
+  mode: (session, e: { target: string; modes: { mode: string; param: string | null }[] }) => {
+    if (session.isChannel(e.target)) session.rooms.onMode(e.target, e.modes);
+  },
+  'channel info': (session, e: { channel: string; modes?: { mode: string; param: string | null }[] }) => {
+    if (e.modes) session.rooms.onMode(e.channel, e.modes);
+  },
+  topic: (session, e: { channel: string; topic: string; nick?: string }) => session.rooms.onTopic(e.channel, e.topic, e.nick),
+  away: (session, e: { self: boolean; nick: string; message: string }) => {
     if (e.self || !e.nick) return;
-    rooms.onAway(e.nick, e.message);
+    session.rooms.onAway(e.nick, e.message);
     session.events.contactPresence(session.contactLocalpart(e.nick), { available: true, show: 'away', status: stripFormatting(e.message) });
-  });
-  on('back', (e: { self: boolean; nick: string }) => {
+  },
+  back: (session, e: { self: boolean; nick: string }) => {
     if (e.self || !e.nick) return;
-    rooms.onAway(e.nick, undefined);
+    session.rooms.onAway(e.nick, undefined);
     session.events.contactPresence(session.contactLocalpart(e.nick), { available: true });
-  });
-  on('nick in use', (e: { nick: string; reason: string }) => {
+  },
+  'nick in use': (session, e: { nick: string; reason: string }) => {
     session.pendingNick?.reject(new GatewayError('conflict', `The nickname ${e.nick} is already in use.`));
-  });
-  on('nick invalid', (e: { nick: string; reason: string }) => {
+  },
+  'nick invalid': (session, e: { nick: string; reason: string }) => {
     session.pendingNick?.reject(new GatewayError('not-acceptable', `The server does not accept the nickname ${e.nick}.`));
-  });
-  on('irc error', (e: { error: string; reason?: string; channel?: string; nick?: string }) => onIrcError(session, e));
-  on('unknown command', (command: IrcCommand) => onNumeric(session, command));
+  },
+  'irc error': (session, e: { error: string; reason?: string; channel?: string; nick?: string }) => onIrcError(session, e),
+  'unknown command': (session, command: IrcCommand) => onNumeric(session, command),
+};
+
+/** The same handlers as listeners: `this` is the session; an exception never reaches the socket code. */
+const LISTENERS: [string, (this: IrcSession, event: unknown) => void][] = Object.entries(HANDLERS).map(([name, handle]) => [
+  name,
+  function listener(this: IrcSession, event: unknown) {
+    try {
+      handle(this, event);
+    } catch (err) {
+      this.logger.error({ err, event: name }, 'IRC event handler failed');
+    }
+  },
+]);
+
+export function attachListeners(session: IrcSession, client: Client): void {
+  for (const [name, listener] of LISTENERS) client.on(name, listener, session);
 }

@@ -5,14 +5,11 @@
  */
 import type { Affiliation, Occupant, Role, RoomEvents } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
+import type { ChannelDirectory } from './channel-directory';
 import { ircToXmppText, stripFormatting } from './formatting';
+import { MemberView, PREFIX_MODES, type Member } from './member-view';
 
-export interface Member {
-  nick: string;
-  /** Channel prefix modes the member holds: q a o h v. */
-  modes: Set<string>;
-  away?: string;
-}
+export { PREFIX_MODES, type Member };
 
 export interface ChannelState {
   name: string;
@@ -20,7 +17,7 @@ export interface ChannelState {
   key?: string;
   /** joining: JOIN sent (or to be sent after registration); joined: self-presence sent to XMPP. */
   phase: 'joining' | 'joined';
-  members: Map<string, Member>;
+  members: MemberView;
   topic?: string;
   moderated: boolean;
   /** Nick the XMPP user asked for, reported in joinFailed. */
@@ -29,20 +26,22 @@ export interface ChannelState {
 
 export interface RoomContext {
   events: RoomEvents;
+  /** Shared nick tables, so that N users in a channel do not hold N copies of its member list. */
+  directory: ChannelDirectory;
+  /** The IRC server, which with the channel names the shared table. */
+  server: string;
   lower(name: string): string;
   selfNick(): string;
   contactLocalpart(nick: string): string;
   roomLocalpart(channel: string): string;
 }
 
-export const PREFIX_MODES = ['q', 'a', 'o', 'h', 'v'];
-
-/** Role/affiliation from channel modes: op -> moderator/admin, voice -> participant/member, ... */
-export function roleAndAffiliation(modes: Set<string>, moderated: boolean): { role: Role; affiliation: Affiliation } {
-  if (modes.has('q')) return { role: 'moderator', affiliation: 'owner' };
-  if (modes.has('a') || modes.has('o')) return { role: 'moderator', affiliation: 'admin' };
-  if (modes.has('h')) return { role: 'moderator', affiliation: 'member' };
-  if (modes.has('v')) return { role: 'participant', affiliation: 'member' };
+/** Role/affiliation from channel prefix modes ("ov"...): op -> moderator/admin, voice -> participant/member, ... */
+export function roleAndAffiliation(modes: string, moderated: boolean): { role: Role; affiliation: Affiliation } {
+  if (modes.includes('q')) return { role: 'moderator', affiliation: 'owner' };
+  if (modes.includes('a') || modes.includes('o')) return { role: 'moderator', affiliation: 'admin' };
+  if (modes.includes('h')) return { role: 'moderator', affiliation: 'member' };
+  if (modes.includes('v')) return { role: 'participant', affiliation: 'member' };
   return { role: moderated ? 'visitor' : 'participant', affiliation: 'none' };
 }
 
@@ -91,7 +90,8 @@ export class Rooms {
   want(channel: string, localpart: string, requestedNick: string, key?: string): ChannelState {
     let state = this.get(channel);
     if (!state) {
-      state = { name: channel, localpart, key, phase: 'joining', members: new Map(), moderated: false, requestedNick };
+      const members = new MemberView(this.ctx.directory.open(this.ctx.server, this.ctx.lower(channel)));
+      state = { name: channel, localpart, key, phase: 'joining', members, moderated: false, requestedNick };
       this.channels.set(this.ctx.lower(channel), state);
     } else if (key !== undefined) {
       state.key = key;
@@ -101,8 +101,9 @@ export class Rooms {
 
   /** Re-emits the current state for another XMPP resource joining an already joined channel. */
   announce(state: ChannelState): void {
-    const self = state.members.get(this.ctx.lower(this.ctx.selfNick())) ?? { nick: this.ctx.selfNick(), modes: new Set<string>() };
-    const others = [...state.members.values()].filter((m) => !this.isSelf(m.nick)).map((m) => this.occupant(state, m));
+    const self = state.members.get(this.ctx.lower(this.ctx.selfNick())) ?? { nick: this.ctx.selfNick(), modes: '' };
+    const others: Occupant[] = [];
+    for (const member of state.members.values()) if (!this.isSelf(member.nick)) others.push(this.occupant(state, member));
     state.phase = 'joined';
     this.ctx.events.joined(state.localpart, this.occupant(state, self), others, state.topic !== undefined ? ircToXmppText(state.topic) : undefined);
   }
@@ -111,7 +112,7 @@ export class Rooms {
     const state = this.get(channel);
     if (!state) return false;
     if (state.phase === 'joining') {
-      this.channels.delete(this.ctx.lower(channel));
+      this.forget(channel);
       this.ctx.events.joinFailed(state.localpart, state.requestedNick, error);
     } else {
       this.ctx.events.error(state.localpart, error);
@@ -131,7 +132,17 @@ export class Rooms {
   }
 
   forget(channel: string): void {
-    this.channels.delete(this.ctx.lower(channel));
+    const key = this.ctx.lower(channel);
+    const state = this.channels.get(key);
+    if (!state) return;
+    this.channels.delete(key);
+    state.members.clear();
+    this.ctx.directory.close(state.members.slots);
+  }
+
+  /** Session over: every shared table this session held is let go. */
+  dispose(): void {
+    for (const state of this.all()) this.forget(state.name);
   }
 
   onJoin(channel: string, nick: string): void {
@@ -139,13 +150,12 @@ export class Rooms {
       const state = this.get(channel) ?? this.want(channel, this.ctx.roomLocalpart(channel), nick);
       state.name = channel;
       state.members.clear();
-      state.members.set(this.ctx.lower(nick), { nick, modes: new Set() });
+      state.members.set(this.ctx.lower(nick), nick);
       return;
     }
     const state = this.get(channel);
     if (!state) return;
-    const member: Member = { nick, modes: new Set() };
-    state.members.set(this.ctx.lower(nick), member);
+    const member = state.members.set(this.ctx.lower(nick), nick);
     if (state.phase === 'joined') this.ctx.events.occupantJoined(state.localpart, this.occupant(state, member));
   }
 
@@ -153,10 +163,7 @@ export class Rooms {
   onNames(channel: string, users: { nick: string; modes: string[] }[]): void {
     const state = this.get(channel);
     if (!state) return;
-    const previous = state.members;
-    state.members = new Map(users.map((u) => [this.ctx.lower(u.nick), {
-      nick: u.nick, modes: new Set(u.modes), away: previous.get(this.ctx.lower(u.nick))?.away,
-    }]));
+    state.members.replaceAll(users.map((u) => ({ key: this.ctx.lower(u.nick), nick: u.nick, modes: u.modes })));
     if (state.phase === 'joining') this.announce(state);
   }
 
@@ -165,12 +172,14 @@ export class Rooms {
     if (!state) return;
     const status = message ? stripFormatting(message) : undefined;
     if (this.isSelf(nick)) {
+      const self = state.members.get(this.ctx.lower(nick));
       this.forget(channel);
-      if (state.phase === 'joined') this.ctx.events.occupantLeft(state.localpart, nick, { self: true, status });
+      if (state.phase === 'joined') this.ctx.events.occupantLeft(state.localpart, nick, { self: true, status, ...this.lastAffiliation(state, self) });
       return;
     }
-    if (state.members.delete(this.ctx.lower(nick)) && state.phase === 'joined') {
-      this.ctx.events.occupantLeft(state.localpart, nick, { status });
+    const member = state.members.delete(this.ctx.lower(nick));
+    if (member && state.phase === 'joined') {
+      this.ctx.events.occupantLeft(state.localpart, nick, { status, ...this.lastAffiliation(state, member) });
     }
   }
 
@@ -183,15 +192,17 @@ export class Rooms {
       this.ctx.events.occupantLeft(state.localpart, kicked, { ...info, self: true });
       return;
     }
-    if (state.members.delete(this.ctx.lower(kicked)) && state.phase === 'joined') {
+    const member = state.members.delete(this.ctx.lower(kicked));
+    if (member && state.phase === 'joined') {
       this.ctx.events.occupantLeft(state.localpart, kicked, info);
     }
   }
 
   onQuit(nick: string, message: string): void {
     for (const state of this.channels.values()) {
-      if (state.members.delete(this.ctx.lower(nick)) && state.phase === 'joined') {
-        this.ctx.events.occupantLeft(state.localpart, nick, { status: message ? stripFormatting(message) : undefined });
+      const member = state.members.delete(this.ctx.lower(nick));
+      if (member && state.phase === 'joined') {
+        this.ctx.events.occupantLeft(state.localpart, nick, { status: message ? stripFormatting(message) : undefined, ...this.lastAffiliation(state, member) });
       }
     }
   }
@@ -200,11 +211,8 @@ export class Rooms {
   onNick(oldNick: string, newNick: string): void {
     const self = this.isSelf(newNick);
     for (const state of this.channels.values()) {
-      const member = state.members.get(this.ctx.lower(oldNick));
+      const member = state.members.rename(this.ctx.lower(oldNick), this.ctx.lower(newNick), newNick);
       if (!member) continue;
-      state.members.delete(this.ctx.lower(oldNick));
-      member.nick = newNick;
-      state.members.set(this.ctx.lower(newNick), member);
       if (state.phase === 'joined') this.ctx.events.nickChanged(state.localpart, oldNick, this.occupant(state, member), self);
     }
   }
@@ -212,22 +220,24 @@ export class Rooms {
   onMode(channel: string, modes: { mode: string; param: string | null }[]): void {
     const state = this.get(channel);
     if (!state) return;
-    const changed = new Set<Member>();
+    // By lower-cased nick, so a member changed twice in one MODE line is reported once, as it ends up.
+    const changed = new Set<string>();
     for (const { mode, param } of modes) {
       const adding = mode[0] === '+';
       const letter = mode.slice(1);
-      if (PREFIX_MODES.includes(letter) && param) {
-        const member = state.members.get(this.ctx.lower(param));
-        if (!member) continue;
-        if (adding) member.modes.add(letter); else member.modes.delete(letter);
-        changed.add(member);
+      if ((PREFIX_MODES as readonly string[]).includes(letter) && param) {
+        const key = this.ctx.lower(param);
+        if (state.members.setMode(key, letter, adding)) changed.add(key);
       } else if (letter === 'm' && state.moderated !== adding) {
         state.moderated = adding;
-        for (const member of state.members.values()) if (member.modes.size === 0) changed.add(member);
+        for (const member of state.members.values()) if (member.modes === '') changed.add(this.ctx.lower(member.nick));
       }
     }
     if (state.phase !== 'joined') return;
-    for (const member of changed) this.ctx.events.occupantChanged(state.localpart, this.occupant(state, member));
+    for (const key of changed) {
+      const member = state.members.get(key);
+      if (member) this.ctx.events.occupantChanged(state.localpart, this.occupant(state, member));
+    }
   }
 
   onTopic(channel: string, topic: string, byNick?: string): void {
@@ -240,11 +250,14 @@ export class Rooms {
   /** away-notify / AWAY replies: the occupant's show and status in every shared channel. */
   onAway(nick: string, message: string | undefined): void {
     for (const state of this.channels.values()) {
-      const member = state.members.get(this.ctx.lower(nick));
-      if (!member || member.away === message) continue;
-      member.away = message;
-      if (state.phase === 'joined') this.ctx.events.occupantChanged(state.localpart, this.occupant(state, member));
+      const member = state.members.setAway(this.ctx.lower(nick), message);
+      if (member && state.phase === 'joined') this.ctx.events.occupantChanged(state.localpart, this.occupant(state, member));
     }
+  }
+
+  /** The affiliation a leaving member had, for its unavailable presence. */
+  private lastAffiliation(state: ChannelState, member: Member | undefined): { affiliation?: Affiliation } {
+    return member ? { affiliation: roleAndAffiliation(member.modes, state.moderated).affiliation } : {};
   }
 
   /** Nicks sharing at least one channel with us (for contact presence). */

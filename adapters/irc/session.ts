@@ -14,6 +14,7 @@ import { guarded, IrcConnection } from './connection';
 import { attachListeners } from './listeners';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
+import type { ChannelDirectory } from './channel-directory';
 import { Rooms } from './rooms';
 import { bodyLines, singleLine, splitBody, textByteBudget } from './text';
 
@@ -32,6 +33,8 @@ export interface SessionContext {
   options: IrcOptions;
   events: AdapterEvents;
   logger: Logger;
+  /** The adapter's shared channel member tables. */
+  directory: ChannelDirectory;
 }
 
 export class IrcSession implements LegacySession {
@@ -60,6 +63,8 @@ export class IrcSession implements LegacySession {
     this.logger = ctx.logger;
     this.rooms = new Rooms({
       events: ctx.events.room,
+      directory: ctx.directory,
+      server: this.server,
       lower: (name) => this.lower(name),
       selfNick: () => this.nick,
       contactLocalpart: (nick) => this.contactLocalpart(nick),
@@ -306,6 +311,10 @@ export class IrcSession implements LegacySession {
 
   async logout(): Promise<void> {
     this.pendingNick?.reject(new GatewayError('gone', 'Logged out.'));
-    await this.connection.quit('Leaving');
+    try {
+      await this.connection.quit('Leaving');
+    } finally {
+      this.rooms.dispose();
+    }
   }
 }

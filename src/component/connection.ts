@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { Component } from '@xmpp/component-core';
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
+import { batchWritesThisTick } from '../write-batching';
+import { ComponentEntity } from './entity';
 
-type Entity = Component;
+type Entity = ComponentEntity;
 
 export interface ConnectionOptions {
   service: string;
@@ -69,6 +70,7 @@ export class ComponentConnection extends EventEmitter {
   send(el: Element): void {
     if (this.online && !this.flushing && this.queue.length === 0 && this.entity) {
       const entity = this.entity;
+      if (entity.socket) batchWritesThisTick(entity.socket);
       entity.send(el).catch(() => {
         // The socket went away under us: keep the stanza for the next connection, in front.
         this.queue.unshift(el);
@@ -102,7 +104,7 @@ export class ComponentConnection extends EventEmitter {
     const { service, domain, password, logger } = this.options;
     // component-core rather than @xmpp/component: the latter adds a fixed-delay reconnect and an
     // iq middleware that answers service-unavailable to every iq before the router can.
-    const entity = new Component({ service, domain });
+    const entity = new ComponentEntity({ service, domain });
     this.entity = entity;
     entity.on('open', (el: Element) => {
       entity.authenticate(el.attrs.id ?? '', password).catch((err: Error) => entity.emit('error', err));

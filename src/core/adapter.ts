@@ -102,7 +102,12 @@ export interface RoomEvents {
   occupantJoined(room: string, occupant: Occupant): void;
   /** Role, affiliation, show or status changed. */
   occupantChanged(room: string, occupant: Occupant): void;
-  occupantLeft(room: string, nick: string, info?: { status?: string; kickedBy?: string; reason?: string; self?: boolean }): void;
+  /**
+   * `affiliation` is the one the occupant had, shown in its unavailable presence: the core keeps
+   * no per-occupant state of its own (in a busy room that would be a copy per user per occupant).
+   */
+  occupantLeft(room: string, nick: string, info?: { status?: string; kickedBy?: string; reason?: string; self?: boolean; affiliation?: Affiliation }): void;
+  /** `occupant` carries the new nick; the old nick had the same role and affiliation. */
   nickChanged(room: string, oldNick: string, occupant: Occupant, self?: boolean): void;
   subject(room: string, subject: string, byNick?: string): void;
   message(room: string, message: RoomMessage): void;

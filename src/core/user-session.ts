@@ -12,8 +12,13 @@ interface RoomState {
   resources: Set<string>;
   /** Resources waiting for the join to finish. */
   pending: Set<string>;
-  occupants: Map<string, Occupant>;
+  /** The user's own occupant (role, affiliation), for the self-presences the core sends itself. */
+  self?: Occupant;
   subject?: string;
+}
+
+function selfOccupant(state: RoomState): Occupant {
+  return state.self ?? { nick: state.nick, role: 'participant', affiliation: 'none' };
 }
 
 export interface SessionContext {
@@ -52,7 +57,7 @@ export class UserSession {
   addPendingJoin(room: string, nick: string, resource: string): void {
     let state = this.rooms.get(room);
     if (!state) {
-      state = { nick, resources: new Set(), pending: new Set(), occupants: new Map() };
+      state = { nick, resources: new Set(), pending: new Set() };
       this.rooms.set(room, state);
     }
     state.pending.add(resource);
@@ -64,8 +69,7 @@ export class UserSession {
     if (!state) return false;
     const wasIn = state.resources.delete(resource) || state.pending.delete(resource);
     if (wasIn) {
-      const self = state.occupants.get(state.nick) ?? { nick: state.nick, role: 'participant', affiliation: 'none' };
-      this.ctx.send(occupantPresence({ from: this.jidOf(room, state.nick), to: resource, occupant: self, unavailable: true, codes: [MucStatus.self] }));
+      this.ctx.send(occupantPresence({ from: this.jidOf(room, state.nick), to: resource, occupant: selfOccupant(state), unavailable: true, codes: [MucStatus.self] }));
     }
     if (state.resources.size === 0 && state.pending.size === 0) {
       this.rooms.delete(room);
@@ -131,8 +135,7 @@ export class UserSession {
           const state = room(name);
           if (!state) return;
           state.nick = self.nick;
-          state.occupants = new Map(occupants.map((o) => [o.nick, o]));
-          state.occupants.set(self.nick, self);
+          state.self = self;
           state.subject = subject;
           const targets = [...state.pending];
           state.pending.clear();
@@ -151,21 +154,19 @@ export class UserSession {
           if (state.resources.size === 0) this.rooms.delete(name);
         },
         occupantJoined: (name, o) => {
-          room(name)?.occupants.set(o.nick, o);
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: o.jid ? this.jidOf(o.jid) : undefined }));
         },
         occupantChanged: (name, o) => {
           const state = room(name);
-          state?.occupants.set(o.nick, o);
           const self = state?.nick === o.nick;
+          if (state && self) state.self = o;
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: self ? this.jid : o.jid ? this.jidOf(o.jid) : undefined, codes: self ? [MucStatus.self] : [] }));
         },
         occupantLeft: (name, nick, info) => {
           const state = room(name);
           if (!state) return;
-          const o = state.occupants.get(nick) ?? { nick, role: 'participant', affiliation: 'none' };
-          state.occupants.delete(nick);
           const self = info?.self || nick === state.nick;
+          const o: Occupant = self ? selfOccupant(state) : { nick, role: 'participant', affiliation: info?.affiliation ?? 'none' };
           const codes = [...(info?.kickedBy !== undefined ? [MucStatus.kicked] : []), ...(self ? [MucStatus.self] : [])];
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, nick), to, occupant: o, unavailable: true, codes, actor: info?.kickedBy, reason: info?.reason, status: info?.status ?? info?.reason }));
           if (self) this.rooms.delete(name);
@@ -173,11 +174,12 @@ export class UserSession {
         nickChanged: (name, oldNick, o, self) => {
           const state = room(name);
           if (!state) return;
-          const old = state.occupants.get(oldNick) ?? o;
-          state.occupants.delete(oldNick);
-          state.occupants.set(o.nick, o);
+          const old: Occupant = { ...o, nick: oldNick };
           const isSelf = self || oldNick === state.nick;
-          if (isSelf) state.nick = o.nick;
+          if (isSelf) {
+            state.nick = o.nick;
+            state.self = o;
+          }
           const selfCodes = isSelf ? [MucStatus.self] : [];
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, oldNick), to, occupant: old, unavailable: true, newNick: o.nick, codes: [MucStatus.newNick, ...selfCodes] }));
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: isSelf ? this.jid : undefined, codes: selfCodes }));
@@ -196,7 +198,7 @@ export class UserSession {
   /** The legacy connection dropped: rooms are gone until the adapter re-joins them. */
   private markRoomsDisconnected(text?: string): void {
     for (const [name, state] of this.rooms) {
-      const self = state.occupants.get(state.nick) ?? { nick: state.nick, role: 'participant' as const, affiliation: 'none' as const };
+      const self = selfOccupant(state);
       for (const to of state.resources) {
         state.pending.add(to);
         this.ctx.send(occupantPresence({ from: this.jidOf(name, state.nick), to, occupant: self, unavailable: true, codes: [MucStatus.self], status: text ?? 'Disconnected from the legacy network' }));

@@ -1,14 +1,16 @@
+import { ChannelDirectory } from '../../../../adapters/irc/channel-directory';
 import { joinError, roleAndAffiliation, Rooms } from '../../../../adapters/irc/rooms';
 import { recordingEvents } from '../../../harness/recording-events';
 
 describe('channel modes -> MUC roles', () => {
   test('op, halfop, voice and nothing', () => {
-    expect(roleAndAffiliation(new Set(['o']), false)).toEqual({ role: 'moderator', affiliation: 'admin' });
-    expect(roleAndAffiliation(new Set(['h']), false)).toEqual({ role: 'moderator', affiliation: 'member' });
-    expect(roleAndAffiliation(new Set(['v']), false)).toEqual({ role: 'participant', affiliation: 'member' });
-    expect(roleAndAffiliation(new Set(), false)).toEqual({ role: 'participant', affiliation: 'none' });
-    expect(roleAndAffiliation(new Set(), true)).toEqual({ role: 'visitor', affiliation: 'none' });
-    expect(roleAndAffiliation(new Set(['q']), false)).toEqual({ role: 'moderator', affiliation: 'owner' });
+    expect(roleAndAffiliation('o', false)).toEqual({ role: 'moderator', affiliation: 'admin' });
+    expect(roleAndAffiliation('ov', false)).toEqual({ role: 'moderator', affiliation: 'admin' });
+    expect(roleAndAffiliation('h', false)).toEqual({ role: 'moderator', affiliation: 'member' });
+    expect(roleAndAffiliation('v', false)).toEqual({ role: 'participant', affiliation: 'member' });
+    expect(roleAndAffiliation('', false)).toEqual({ role: 'participant', affiliation: 'none' });
+    expect(roleAndAffiliation('', true)).toEqual({ role: 'visitor', affiliation: 'none' });
+    expect(roleAndAffiliation('q', false)).toEqual({ role: 'moderator', affiliation: 'owner' });
   });
 
   test('join refusals map to XMPP conditions', () => {
@@ -21,11 +23,13 @@ describe('channel modes -> MUC roles', () => {
 });
 
 describe('Rooms state', () => {
-  function rooms() {
+  function rooms(directory = new ChannelDirectory(), me = 'me') {
     const recorder = recordingEvents();
-    let self = 'me';
+    let self = me;
     const r = new Rooms({
       events: recorder.events.room,
+      directory,
+      server: 'irc.example.net',
       lower: (s) => s.toLowerCase(),
       selfNick: () => self,
       contactLocalpart: (n) => n,
@@ -69,5 +73,50 @@ describe('Rooms state', () => {
     rename('new');
     r.onNick('me', 'new');
     expect(log[1]).toMatchObject({ kind: 'room.nickChanged', args: ['#c', 'me', { nick: 'new', affiliation: 'member' }, true] });
+  });
+
+  test('a member leaving is reported with the affiliation it had', () => {
+    const { r, log } = rooms();
+    r.want('#c', '#c', 'me');
+    r.onJoin('#c', 'me');
+    r.onNames('#c', [{ nick: 'me', modes: [] }, { nick: 'Op', modes: ['o'] }, { nick: 'v', modes: ['v'] }]);
+    r.onPart('#c', 'Op', 'bye');
+    r.onQuit('V', 'gone');
+    expect(log.slice(1).map((e) => e.args)).toEqual([
+      ['#c', 'Op', { status: 'bye', affiliation: 'admin' }],
+      ['#c', 'V', { status: 'gone', affiliation: 'member' }],
+    ]);
+  });
+
+  test('users in the same channel share one nick table and keep their own views', () => {
+    const directory = new ChannelDirectory();
+    const a = rooms(directory, 'ann');
+    const b = rooms(directory, 'bob');
+    for (const { r } of [a, b]) r.want('#c', '#c', 'x');
+    a.r.onJoin('#c', 'ann');
+    a.r.onNames('#c', [{ nick: 'ann', modes: [] }, { nick: 'bob', modes: [] }, { nick: 'Op', modes: ['o'] }]);
+    b.r.onJoin('#c', 'bob');
+    b.r.onNames('#c', [{ nick: 'ann', modes: [] }, { nick: 'bob', modes: [] }, { nick: 'Op', modes: ['o'] }]);
+    const table = a.r.get('#c')!.members.slots;
+    expect(b.r.get('#c')!.members.slots).toBe(table);
+    expect(table.size).toBe(3);
+    // Only ann's connection has seen the de-op and the part so far: bob still sees the old state.
+    a.r.onMode('#c', [{ mode: '-o', param: 'op' }]);
+    a.r.onPart('#c', 'Op', '');
+    expect(a.r.get('#c')!.members.has('op')).toBe(false);
+    expect(b.r.get('#c')!.members.get('op')).toEqual({ nick: 'Op', modes: 'o' });
+    expect(table.size).toBe(3);
+    b.r.onPart('#c', 'Op', '');
+    expect(table.size).toBe(2);
+    // A nick change moves the member in each view; the old slot goes once nobody holds it.
+    a.r.onNick('bob', 'robert');
+    expect(table.find('bob')).toBeDefined();
+    b.r.onNick('bob', 'robert');
+    expect(table.find('bob')).toBeUndefined();
+    expect([...b.r.get('#c')!.members.values()].map((m) => m.nick).sort()).toEqual(['ann', 'robert']);
+    a.r.dispose();
+    expect(directory.size).toBe(1);
+    b.r.dispose();
+    expect(directory.size).toBe(0);
   });
 });
