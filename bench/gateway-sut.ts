@@ -13,6 +13,21 @@ export const GATEWAY_SECRET = 'bench-gateway-secret';
 /** Restore pacing used by the bench (the shipped defaults are 5 at a time, 10 per second). */
 export const RESTORE = { concurrency: 20, perSecond: 200 };
 
+/**
+ * The most sessions that came online within any one second, from /health samples: shows that
+ * the restore keeps to its configured rate (sessions count as online once their IRC
+ * registration completed, so this is at most the rate at which connections were opened).
+ */
+export function peakGainPerSecond(samples: { at: number; online: number }[]): number {
+  let peak = 0;
+  let from = 0;
+  for (let to = 0; to < samples.length; to++) {
+    while (samples[to].at - samples[from].at > 1000) from++;
+    peak = Math.max(peak, samples[to].online - samples[from].online);
+  }
+  return peak;
+}
+
 export class GatewaySut implements SystemUnderTest {
   readonly name = 'gateway';
 
@@ -61,16 +76,18 @@ export class GatewaySut implements SystemUnderTest {
    * Stops the gateway and starts it again on the same SQLite file: seconds until the HTTP
    * server answers, and until /health counts all `n` sessions online.
    */
-  async restart(n: number, timeoutMs = 180000): Promise<{ readySeconds: number; onlineSeconds: number }> {
+  async restart(n: number, timeoutMs = 180000): Promise<{ readySeconds: number; onlineSeconds: number; peakPerSecond: number }> {
     await this.child.stop();
     const started = Date.now();
     this.child = await GatewayChild.start(this.configPath, this.httpPort);
     const readySeconds = (Date.now() - started) / 1000;
     const deadline = started + timeoutMs;
+    const samples: { at: number; online: number }[] = [];
     let online = 0;
     while (Date.now() < deadline) {
       online = (await this.child.health())[0]?.online ?? 0;
-      if (online >= n) return { readySeconds, onlineSeconds: (Date.now() - started) / 1000 };
+      samples.push({ at: Date.now(), online });
+      if (online >= n) return { readySeconds, onlineSeconds: (Date.now() - started) / 1000, peakPerSecond: peakGainPerSecond(samples) };
       await sleep(50);
     }
     throw new Error(`after restart only ${online} of ${n} sessions came online in ${timeoutMs} ms:\n${this.child.stderr}`);

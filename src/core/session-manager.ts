@@ -175,6 +175,7 @@ export class SessionManager {
     this.closed = true;
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
+    for (const session of this.all()) session.shutdown('The gateway is shutting down');
     await Promise.all(this.all().map((s) => this.closeLegacy(s)));
     this.sessions.clear();
   }

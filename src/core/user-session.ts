@@ -38,6 +38,8 @@ export class UserSession {
   readonly rooms = new Map<string, RoomState>();
   readonly contacts = new Map<string, { available: boolean; show?: PresenceShow; status?: string }>();
   readonly events: AdapterEvents;
+  /** Set at gateway shutdown: adapter events are no longer relayed (see shutdown()). */
+  private detached = false;
 
   constructor(readonly jid: string, private readonly ctx: SessionContext, readonly anonymous = false) {
     this.events = this.buildEvents();
@@ -83,6 +85,7 @@ export class UserSession {
   }
 
   private fanOut(room: string, build: (to: string) => Element): void {
+    if (this.detached) return;
     const state = this.rooms.get(room);
     if (!state) return;
     for (const to of state.resources) this.ctx.send(build(to));
@@ -113,7 +116,9 @@ export class UserSession {
   }
 
   private buildEvents(): AdapterEvents {
-    const send = (el: Element) => this.ctx.send(el);
+    const send = (el: Element) => {
+      if (!this.detached) this.ctx.send(el);
+    };
     const room = (name: string) => this.rooms.get(name);
     return {
       message: (m) => send(this.messageStanza(m)),
@@ -126,6 +131,7 @@ export class UserSession {
       receipt: (ref) => send(xml('message', { from: this.jidOf(ref.peer), to: ref.fromResource ?? this.jid, id: `receipt-${ref.id}` }, xml('received', { xmlns: NS.receipts, id: ref.id }))),
       messageError: (ref, error) => send(this.errorMessage(this.jidOf(ref.peer), ref.fromResource ?? this.jid, ref.id, error)),
       status: (status) => {
+        if (this.detached) return;
         this.status = status;
         send(this.transportPresence());
         if (!status.online) this.markRoomsDisconnected(status.text);
@@ -193,6 +199,19 @@ export class UserSession {
         error: (name, error, stanzaId) => this.fanOut(name, (to) => xml('message', { from: this.jidOf(name), to, type: 'error', id: stanzaId }, errorElement(error))),
       },
     };
+  }
+
+  /**
+   * Gateway shutdown: the user sees each room and the transport go offline once, with `text`.
+   * What the legacy side does while every connection closes is not relayed: in a channel shared
+   * by N users, each QUIT would otherwise reach the N-1 others, N² presences on the way out.
+   */
+  shutdown(text: string): void {
+    if (this.detached) return;
+    this.status = { online: false, text };
+    this.markRoomsDisconnected(text);
+    this.ctx.send(this.transportPresence());
+    this.detached = true;
   }
 
   /** The legacy connection dropped: rooms are gone until the adapter re-joins them. */
