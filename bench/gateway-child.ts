@@ -7,6 +7,7 @@ export interface TransportHealth {
   connected: boolean;
   sessions: number;
   online: number;
+  restore: { total: number; started: number };
 }
 
 export class GatewayChild {

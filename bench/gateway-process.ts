@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   await gateway.waitOnline(30000);
   process.send?.({ ready: true, httpPort: gateway.httpPort });
   if (process.env.BENCH_MEM_DEBUG) {
-    setInterval(() => process.stderr.write(`mem-tick ${JSON.stringify(process.memoryUsage())} backlog ${(globalThis as unknown as { maxBacklog?: number }).maxBacklog}\n`), 2000).unref();
+    setInterval(() => process.stderr.write(`mem-tick ${JSON.stringify(process.memoryUsage())}\n`), 2000).unref();
   }
   let stopping = false;
   const stop = () => {

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const rows = rowsFor(n, m, k, measured.figures, biboumi);
     rows.push({ figure: `restart: gateway ready (component + HTTP up)`, gateway: restart.readySeconds, unit: 's', digits: 2 });
     rows.push({ figure: `restart: all ${n} sessions online again (restore ${RESTORE.concurrency} at a time, ≤ ${RESTORE.perSecond}/s)`, gateway: restart.onlineSeconds, unit: 's', digits: 2 });
-    rows.push({ figure: 'restart: most sessions online within any 1 s', gateway: restart.peakPerSecond, unit: '', target: RESTORE.perSecond, digits: 0 });
+    rows.push({ figure: 'restart: most logins started within any 1 s', gateway: restart.peakPerSecond, unit: '', target: RESTORE.perSecond, digits: 0 });
     process.stdout.write(`\n${renderTable(rows, biboumi !== undefined)}\n\n`);
     for (const note of notes) process.stdout.write(`${note}\n`);
     process.stdout.write('CPU = run time of all threads of the measured process (/proc/<pid>/task/*/schedstat, same figure as utime + stime in /proc/<pid>/stat at ns resolution); RSS = VmRSS from /proc/<pid>/status, after a full GC for the gateway.\n');

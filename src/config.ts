@@ -26,7 +26,7 @@ export interface TransportConfig {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface GatewayConfig {
-  xmpp: { host: string; port: number; reconnect: { initialDelayMs: number; maxDelayMs: number }; queueLimit: number };
+  xmpp: { host: string; port: number; reconnect: { initialDelayMs: number; maxDelayMs: number }; queueLimit: number; backlogPauseKb: number };
   /** url absent: SQLite in gateway.sqlite in the working directory. */
   storage: { url?: string; encryptionKey: string };
   http: { enabled: boolean; host: string; port: number; publicUrl?: string };
@@ -84,6 +84,7 @@ const configSchema = z.strictObject({
         .prefault({})
         .refine((r) => r.maxDelayMs >= r.initialDelayMs, { error: 'maxDelayMs must not be smaller than initialDelayMs' }),
       queueLimit: integer(1).default(10000),
+      backlogPauseKb: integer(16).default(1024),
     })
     .prefault({}),
   storage: z

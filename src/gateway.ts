@@ -79,8 +79,11 @@ export class Gateway {
       domain: t.domain,
       connected: t.connection.online,
       queued: t.connection.queued,
+      backlogBytes: t.connection.backlogBytes,
+      congested: t.connection.congested,
       sessions: t.sessions.all().length,
       online: t.sessions.all().filter((s) => s.status.online).length,
+      restore: t.sessions.restoreProgress,
     }));
     const ok = transports.every((t) => t.connected);
     return {

@@ -24,6 +24,8 @@ declare module 'irc-framework' {
     ping_timeout?: number;
     message_max_length?: number;
     sasl_disconnect_on_fail?: boolean;
+    /** The gateway's flow control (adapters/irc/inbound-gate.ts), read by its transport. */
+    inboundGate?: { add(socket: import('node:net').Socket): void };
     /** A transport class (constructed with the options), e.g. a subclass of the net transport. */
     transport?: new (options: ClientOptions) => unknown;
   }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../../src/core/errors';
 import { reconnectDelay } from './backoff';
 import { FloodQueue, type QueuedLine } from './flood-queue';
+import type { InboundGate } from './inbound-gate';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
 import { transportFor } from './transport';
@@ -82,6 +83,8 @@ export class IrcConnection {
     private readonly options: IrcOptions,
     private readonly hooks: ConnectionHooks,
     private readonly logger: Logger,
+    /** The transport's flow control; every socket this connection opens joins it. */
+    private readonly gate?: InboundGate,
   ) {
     this.nick = settings.nick;
     this.transport = transportFor(options.fallbackEncoding);
@@ -197,6 +200,7 @@ export class IrcConnection {
       enable_echomessage: true,
       auto_reconnect: false,
       transport: this.transport,
+      inboundGate: this.gate,
     });
   }
 

@@ -2,6 +2,7 @@
 import type { Adapter, AdapterModule, AdapterServices, LegacyAddressInfo, LoginRequest, LegacySession } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { ChannelDirectory } from './channel-directory';
+import { InboundGate } from './inbound-gate';
 import { escapeLocalpart, isNick, parseLocalpart, unescapeLocalpart } from './address';
 import { ircOptionsSchema, type IrcOptions } from './options';
 import { connectionSettings, registrationFields } from './registration';
@@ -13,6 +14,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
   const defaultServer = options.server?.host.toLowerCase();
   const sessions = new Set<IrcSession>();
   const directory = new ChannelDirectory();
+  const gate = new InboundGate();
   return {
     identity: { type: 'irc', name: 'IRC gateway' },
     features: [MUC],
@@ -32,7 +34,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
     async login(request: LoginRequest): Promise<LegacySession> {
       const settings = connectionSettings(request.credentials, options);
       const logger = services.logger.child({ transport: 'irc', server: settings.host });
-      const session = new IrcSession({ settings, options, events: request.events, logger, directory });
+      const session = new IrcSession({ settings, options, events: request.events, logger, directory, gate });
       const logout = session.logout.bind(session);
       session.logout = async () => { sessions.delete(session); await logout(); };
       if (request.reason === 'restore' || request.reason === 'reconnect') {
@@ -79,6 +81,11 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
         throw new GatewayError('not-acceptable', `Your JID's name "${nick}" is not a valid IRC nickname; register with a nickname instead.`);
       }
       return { nick };
+    },
+
+    setInboundPaused(paused: boolean) {
+      if (paused !== gate.paused) services.logger.info({ paused, connections: gate.size }, paused ? 'IRC input paused (XMPP server busy)' : 'IRC input resumed');
+      gate.setPaused(paused);
     },
 
     async close() {

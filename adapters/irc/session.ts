@@ -15,6 +15,7 @@ import { attachListeners } from './listeners';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
 import type { ChannelDirectory } from './channel-directory';
+import type { InboundGate } from './inbound-gate';
 import { Rooms } from './rooms';
 import { bodyLines, singleLine, splitBody, textByteBudget } from './text';
 
@@ -35,6 +36,8 @@ export interface SessionContext {
   logger: Logger;
   /** The adapter's shared channel member tables. */
   directory: ChannelDirectory;
+  /** The adapter's flow control. */
+  gate?: InboundGate;
 }
 
 export class IrcSession implements LegacySession {
@@ -74,7 +77,7 @@ export class IrcSession implements LegacySession {
       attach: (client) => attachListeners(this, client),
       registered: (client, first) => this.onRegistered(client, first),
       lost: (reason, retryInMs) => this.onLost(reason, retryInMs),
-    }, ctx.logger);
+    }, ctx.logger, ctx.gate);
   }
 
   get defaultServer(): string | undefined {

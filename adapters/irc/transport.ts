@@ -10,7 +10,7 @@
  * (measured: about 70-170 KB of RSS per connected user in `npm run bench`). Lines are copied out
  * of the shared buffer before the read callback returns, so it is never read twice.
  */
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import NetTransport from 'irc-framework/src/transports/net';
 import type { ClientOptions } from 'irc-framework';
 import type { TextDecoder } from 'node:util';
@@ -55,6 +55,11 @@ export function transportWithFallback(fallback: TextDecoder): new (options: Clie
       });
       this.socket = socket;
       this._onSocketCreate(options, socket);
+    }
+
+    override _onSocketCreate(options: ClientOptions, socket: Socket): void {
+      super._onSocketCreate(options, socket);
+      options.inboundGate?.add(socket);
     }
 
     override writeLine(line: string, callback?: () => void): void {

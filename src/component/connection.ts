@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import { batchWritesThisTick } from '../write-batching';
@@ -14,6 +15,8 @@ export interface ConnectionOptions {
   maxDelayMs: number;
   /** Stanzas kept while disconnected; past it the oldest are dropped with an error log. */
   queueLimit: number;
+  /** Unwritten output past which legacy input is paused (flow control). */
+  backlogHighWaterBytes: number;
   logger: Logger;
 }
 
@@ -37,6 +40,7 @@ export class ComponentConnection extends EventEmitter {
   private flushing = false;
   online = false;
   droppedStanzas = 0;
+  congested = false;
 
   constructor(private readonly options: ConnectionOptions, private readonly onStanza: (el: Element) => void) {
     super();
@@ -67,10 +71,18 @@ export class ComponentConnection extends EventEmitter {
     });
   }
 
+  /** Bytes written to the XMPP server's socket that it has not taken yet. */
+  get backlogBytes(): number {
+    return this.entity?.socket?.writableLength ?? 0;
+  }
+
   send(el: Element): void {
     if (this.online && !this.flushing && this.queue.length === 0 && this.entity) {
       const entity = this.entity;
-      if (entity.socket) batchWritesThisTick(entity.socket);
+      if (entity.socket) {
+        batchWritesThisTick(entity.socket);
+        this.watchBacklog(entity.socket);
+      }
       entity.send(el).catch(() => {
         // The socket went away under us: keep the stanza for the next connection, in front.
         this.queue.unshift(el);
@@ -80,6 +92,27 @@ export class ComponentConnection extends EventEmitter {
     }
     this.queue.push(el);
     this.trim();
+  }
+
+  /**
+   * Past `backlogHighWaterBytes` of unwritten output, 'congested' is emitted once; 'drained'
+   * follows when the socket has written everything (or the link went away).
+   */
+  private watchBacklog(socket: Socket): void {
+    if (this.congested || socket.writableLength < this.options.backlogHighWaterBytes) return;
+    this.congested = true;
+    this.options.logger.warn({ domain: this.options.domain, backlogBytes: socket.writableLength }, 'the XMPP server is slower than the gateway: pausing legacy input until it catches up');
+    this.emit('congested');
+    const relieved = () => {
+      socket.off('drain', relieved);
+      socket.off('close', relieved);
+      if (!this.congested) return;
+      this.congested = false;
+      this.options.logger.info({ domain: this.options.domain }, 'the XMPP server caught up: legacy input resumed');
+      this.emit('drained');
+    };
+    socket.on('drain', relieved);
+    socket.on('close', relieved);
   }
 
   async stop(): Promise<void> {

@@ -242,6 +242,13 @@ export interface Adapter {
   anonymousCredentials?(user: string): Credentials | undefined;
   /** The user unregistered: release adapter-wide data (e.g. a claimed phone number); called after logout. */
   unregister?(user: string): Promise<unknown>;
+  /**
+   * Flow control: the XMPP server is not taking stanzas as fast as the gateway produces them
+   * (true) or has caught up (false). An adapter that can stop reading from its network (TCP
+   * sockets) does so while paused, so the backlog waits in the network's buffers instead of
+   * growing in the gateway's memory.
+   */
+  setInboundPaused?(paused: boolean): void;
   /** Stop timers/servers (gateway shutdown). */
   close?(): Promise<void>;
 }

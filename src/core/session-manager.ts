@@ -22,6 +22,8 @@ export class SessionManager {
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
   readonly registrations: RegistrationStore;
+  /** Start-up restore so far: registrations found, logins started (shown on /health). */
+  readonly restoreProgress = { total: 0, started: 0 };
 
   constructor(
     private readonly adapter: Adapter,
@@ -111,6 +113,7 @@ export class SessionManager {
   /** Log every registered user in again, bounded in concurrency and in rate. */
   async restoreAll(): Promise<{ restored: number; failed: number }> {
     const jids = await this.registrations.list();
+    this.restoreProgress.total = jids.length;
     const minGapMs = 1000 / Math.max(this.options.restorePerSecond, 0.001);
     let next = 0;
     let lastStart = 0;
@@ -122,6 +125,7 @@ export class SessionManager {
         const wait = lastStart + minGapMs - Date.now();
         lastStart = Math.max(Date.now(), lastStart + minGapMs);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        this.restoreProgress.started++;
         if (await this.restoreOne(jid, 'restore', 0)) restored++;
         else failed++;
       }

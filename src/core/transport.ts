@@ -55,9 +55,12 @@ export class Transport {
       initialDelayMs: config.xmpp.reconnect.initialDelayMs,
       maxDelayMs: config.xmpp.reconnect.maxDelayMs,
       queueLimit: config.xmpp.queueLimit,
+      backlogHighWaterBytes: config.xmpp.backlogPauseKb * 1024,
       logger: log,
     }, (el) => void routeStanza(this.context, el));
     const send = (el: Element) => this.connection.send(el);
+    this.connection.on('congested', () => this.adapter.setInboundPaused?.(true));
+    this.connection.on('drained', () => this.adapter.setInboundPaused?.(false));
     const secretFields = this.adapter.registration.fields.filter((f) => f.secret || f.type === 'text-private').map((f) => f.var);
     this.sessions = new SessionManager(this.adapter, store, { domain: this.domain, send, logger: log }, {
       restoreConcurrency: config.restore.concurrency,

@@ -33,7 +33,7 @@ describe('parseConfig defaults', () => {
   it('fills in every documented default', () => {
     const config = parseConfig(minimal, 'gateway.yaml', {});
     expect(config).toEqual({
-      xmpp: { host: '127.0.0.1', port: 5347, reconnect: { initialDelayMs: 1000, maxDelayMs: 60000 }, queueLimit: 10000 },
+      xmpp: { host: '127.0.0.1', port: 5347, reconnect: { initialDelayMs: 1000, maxDelayMs: 60000 }, queueLimit: 10000, backlogPauseKb: 1024 },
       storage: { encryptionKey: KEY },
       http: { enabled: true, host: '127.0.0.1', port: 8080 },
       logging: { level: 'info' },
@@ -58,7 +58,7 @@ transports:
       {},
       schemas,
     );
-    expect(config.xmpp).toEqual({ host: 'xmpp.internal', port: 5348, reconnect: { initialDelayMs: 50, maxDelayMs: 60000 }, queueLimit: 5 });
+    expect(config.xmpp).toEqual({ host: 'xmpp.internal', port: 5348, reconnect: { initialDelayMs: 50, maxDelayMs: 60000 }, queueLimit: 5, backlogPauseKb: 1024 });
     expect(config.storage.url).toBe('postgres://gw@db/gw');
     expect(config.http).toEqual({ enabled: false, host: '127.0.0.1', port: 8080, publicUrl: 'https://gw.example.org/' });
     expect(config.logging.level).toBe('debug');

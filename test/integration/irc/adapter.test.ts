@@ -96,6 +96,22 @@ run('IRC adapter against ngircd', () => {
     await carol.waitFor('message', (m) => m.from === 'dave' && m.body === 'a notice');
   });
 
+  test('flow control: while input is paused nothing is read from IRC; on resume it all arrives, in order', async () => {
+    const fu = await user('flowuser');
+    const fp = await raw('flowpeer');
+    adapter.setInboundPaused!(true);
+    try {
+      for (let i = 0; i < 5; i++) fp.send(`PRIVMSG flowuser :held ${i}`);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(fu.log.filter((e) => e.kind === 'message' && (e.args[0] as { from: string }).from === 'flowpeer')).toHaveLength(0);
+    } finally {
+      adapter.setInboundPaused!(false);
+    }
+    await fu.waitFor('message', (m) => m.from === 'flowpeer' && m.body === 'held 4');
+    const bodies = fu.log.filter((e) => e.kind === 'message' && (e.args[0] as { from: string }).from === 'flowpeer').map((e) => (e.args[0] as { body: string }).body);
+    expect(bodies).toEqual(['held 0', 'held 1', 'held 2', 'held 3', 'held 4']);
+  });
+
   test('a message to a nick that is not online comes back as a message error', async () => {
     const erin = await user('erin');
     await erin.session.sendMessage({ to: 'ghost', body: 'anyone?', id: 'g1', receiptRequested: false, fromResource: 'erin@example.org/r' });

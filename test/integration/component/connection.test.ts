@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import pino from 'pino';
-import type { Element } from '@xmpp/xml';
+import xml, { type Element } from '@xmpp/xml';
 import { ComponentConnection } from '../../../src/component/connection';
 
 const DOMAIN = 'gw.localhost';
@@ -42,7 +42,7 @@ describe('component link reading', () => {
     const stanzas: Element[] = [];
     const link = new ComponentConnection({
       service: `xmpp://127.0.0.1:${port}`, domain: DOMAIN, password: SECRET,
-      initialDelayMs: 100, maxDelayMs: 1000, queueLimit: 100, logger: pino({ level: 'silent' }),
+      initialDelayMs: 100, maxDelayMs: 1000, queueLimit: 100, backlogHighWaterBytes: 1 << 20, logger: pino({ level: 'silent' }),
     }, (el) => stanzas.push(el));
     try {
       link.start();
@@ -56,6 +56,39 @@ describe('component link reading', () => {
       const deadline = Date.now() + 5000;
       while (stanzas.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       expect(stanzas.map((s) => s.getChildText('body'))).toEqual(['café ☕ naïve']);
+    } finally {
+      await link.stop();
+      server.close();
+    }
+  });
+
+  test('flow control: congested past the backlog limit while the server does not read, drained once it has read everything', async () => {
+    const { server, port, client } = await scriptedServer();
+    const link = new ComponentConnection({
+      service: `xmpp://127.0.0.1:${port}`, domain: DOMAIN, password: SECRET,
+      initialDelayMs: 100, maxDelayMs: 1000, queueLimit: 100, backlogHighWaterBytes: 64 * 1024, logger: pino({ level: 'silent' }),
+    }, () => undefined);
+    const signals: string[] = [];
+    link.on('congested', () => signals.push('congested'));
+    link.on('drained', () => signals.push('drained'));
+    try {
+      link.start();
+      const socket = await client;
+      await link.waitOnline(5000);
+      socket.pause(); // the XMPP server stops reading: kernel buffers fill, then the gateway's own
+      const body = 'x'.repeat(1000);
+      for (let i = 0; i < 20000 && !link.congested; i++) {
+        link.send(xml('message', { to: 'u@example.org', from: `c@${DOMAIN}` }, xml('body', {}, body)));
+        if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5)); // let the socket write what it can
+      }
+      expect(signals).toEqual(['congested']);
+      expect(link.backlogBytes).toBeGreaterThanOrEqual(64 * 1024);
+      socket.resume();
+      const deadline = Date.now() + 10000;
+      while (!signals.includes('drained') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(signals).toEqual(['congested', 'drained']);
+      expect(link.congested).toBe(false);
+      expect(link.backlogBytes).toBe(0);
     } finally {
       await link.stop();
       server.close();
