@@ -1,13 +1,14 @@
 /** The parent side of bench/gateway-process.ts: start, health polling, stop. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/runtime-flags';
 
 export interface TransportHealth {
   domain: string;
   connected: boolean;
   sessions: number;
   online: number;
-  restore: { total: number; started: number };
+  restore: { total: number; started: number; firstAt?: number; lastAt?: number };
 }
 
 export class GatewayChild {
@@ -25,7 +26,8 @@ export class GatewayChild {
     const profileDir = process.env.BENCH_CPU_PROF;
     // BENCH_NODE_FLAGS: extra Node/V8 flags for the gateway process only (e.g. "--max-semi-space-size=8").
     const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const execArgv = ['--expose-gc', ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    // The flags the gateway ships with first, so that BENCH_NODE_FLAGS can override them.
+    const execArgv = ['--expose-gc', ...NODE_FLAGS, ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
     const child = fork(join(__dirname, 'gateway-process.js'), ['--config', configPath], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv });
     const gateway = new GatewayChild(child, httpPort);
     child.stderr!.on('data', (d: Buffer) => {

@@ -14,17 +14,12 @@ export const GATEWAY_SECRET = 'bench-gateway-secret';
 export const RESTORE = { concurrency: 20, perSecond: 200 };
 
 /**
- * The most restore logins started within any one second, from the /health `restore.started`
- * counter polled every ~50 ms: shows that the restore keeps to its configured rate.
+ * The pace of the restore as the gateway saw it: intervals between the first and the last login
+ * started, per second (k starts are k - 1 intervals), from /health `restore`.
  */
-export function peakGainPerSecond(samples: { at: number; count: number }[]): number {
-  let peak = 0;
-  let from = 0;
-  for (let to = 0; to < samples.length; to++) {
-    while (samples[to].at - samples[from].at > 1000) from++;
-    peak = Math.max(peak, samples[to].count - samples[from].count);
-  }
-  return peak;
+export function restorePace(restore: { started: number; firstAt?: number; lastAt?: number } | undefined): number {
+  if (!restore || restore.started < 2 || restore.firstAt === undefined || restore.lastAt === undefined || restore.lastAt <= restore.firstAt) return Number.NaN;
+  return ((restore.started - 1) * 1000) / (restore.lastAt - restore.firstAt);
 }
 
 export class GatewaySut implements SystemUnderTest {
@@ -75,19 +70,17 @@ export class GatewaySut implements SystemUnderTest {
    * Stops the gateway and starts it again on the same SQLite file: seconds until the HTTP
    * server answers, and until /health counts all `n` sessions online.
    */
-  async restart(n: number, timeoutMs = 180000): Promise<{ readySeconds: number; onlineSeconds: number; peakPerSecond: number }> {
+  async restart(n: number, timeoutMs = 180000): Promise<{ readySeconds: number; onlineSeconds: number; pacePerSecond: number }> {
     await this.child.stop();
     const started = Date.now();
     this.child = await GatewayChild.start(this.configPath, this.httpPort);
     const readySeconds = (Date.now() - started) / 1000;
     const deadline = started + timeoutMs;
-    const samples: { at: number; count: number }[] = [];
     let online = 0;
     while (Date.now() < deadline) {
       const health = (await this.child.health())[0];
       online = health?.online ?? 0;
-      samples.push({ at: Date.now(), count: health?.restore.started ?? 0 });
-      if (online >= n) return { readySeconds, onlineSeconds: (Date.now() - started) / 1000, peakPerSecond: peakGainPerSecond(samples) };
+      if (online >= n) return { readySeconds, onlineSeconds: (Date.now() - started) / 1000, pacePerSecond: restorePace(health?.restore) };
       await sleep(50);
     }
     throw new Error(`after restart only ${online} of ${n} sessions came online in ${timeoutMs} ms:\n${this.child.stderr}`);

@@ -20,7 +20,7 @@ export function rowsFor(n: number, m: number, k: number, gateway: Figures, bibou
   return [
     { figure: `CPU per stanza IRC->XMPP (${n} users x ${m} lines)`, unit: 'µs', target: 50, ...both((f) => f.ircToXmppMicros), digits: 1 },
     { figure: `CPU per message XMPP->IRC (${k} messages)`, unit: 'µs', target: 50, ...both((f) => f.xmppToIrcMicros), digits: 1 },
-    { figure: `RSS per connected user (${SETTLE_SECONDS} s after the joins)`, unit: 'KB', target: 60, ...both((f) => f.rssPerUserKb), digits: 1 },
+    { figure: `RSS per connected user (idle, then ${SETTLE_SECONDS} s)`, unit: 'KB', target: 60, ...both((f) => f.rssPerUserKb), digits: 1 },
     { figure: '  same, 3 s after the joins', unit: 'KB', ...both((f) => f.rssPerUserJustAfterKb), digits: 1 },
     { figure: '  of which JS heap in use (after full GC)', unit: 'KB', ...both((f) => f.heapPerUserKb), digits: 1 },
     { figure: 'RSS before users', unit: 'MB', ...both((f) => f.rssBeforeKb / 1024), digits: 1 },

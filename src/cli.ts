@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 import { dirname, resolve } from 'node:path';
 import { loadConfig, ConfigError } from './config';
 import { loadAdapterModule, isBuiltInAdapter } from './core/adapter-registry';

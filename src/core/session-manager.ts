@@ -22,8 +22,11 @@ export class SessionManager {
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
   readonly registrations: RegistrationStore;
-  /** Start-up restore so far: registrations found, logins started (shown on /health). */
-  readonly restoreProgress = { total: 0, started: 0 };
+  /**
+   * Start-up restore so far (shown on /health): registrations found, logins started, and when
+   * the first and the latest login started (epoch ms), from which the pace can be checked.
+   */
+  readonly restoreProgress: { total: number; started: number; firstAt?: number; lastAt?: number } = { total: 0, started: 0 };
 
   constructor(
     private readonly adapter: Adapter,
@@ -126,6 +129,8 @@ export class SessionManager {
         lastStart = Math.max(Date.now(), lastStart + minGapMs);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         this.restoreProgress.started++;
+        this.restoreProgress.lastAt = Date.now();
+        this.restoreProgress.firstAt ??= this.restoreProgress.lastAt;
         if (await this.restoreOne(jid, 'restore', 0)) restored++;
         else failed++;
       }

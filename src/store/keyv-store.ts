@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { GatewayError } from '../core/errors';
 import { decryptString, encryptString } from './crypto';
 import type { KeyValue } from './types';
 
@@ -30,6 +31,8 @@ export interface GatewayStoreOptions {
   encryptionKey: Buffer;
   /** Prefix of every key, so several gateways (or other keyv users) can share one database. */
   namespace?: string;
+  /** How long one operation may wait for the backend (default 5000 ms). */
+  operationTimeoutMs?: number;
 }
 
 interface StoredRegistration extends Registration {
@@ -39,6 +42,14 @@ interface StoredRegistration extends Registration {
 const DEFAULT_SQLITE_URL = 'sqlite://gateway.sqlite';
 const PROBE_KEY = 'store-probe';
 const RETRY_DELAY_MS = 250;
+const DEFAULT_OPERATION_TIMEOUT_MS = 5000;
+
+/** A backend that does not answer (Redis or PostgreSQL down): reported, not waited for forever. */
+export class StoreTimeoutError extends GatewayError {
+  constructor(ms: number) {
+    super('internal-server-error', `The gateway's storage did not answer within ${ms / 1000} s; try again in a moment.`, 'wait');
+  }
+}
 const INDEX_PRUNE_EVERY = 256;
 
 /** Serialises read-modify-write sequences per name; the gateway is a single process. */
@@ -73,6 +84,7 @@ export class GatewayStore {
     private readonly keyv: Keyv,
     private readonly encryptionKey: Buffer,
     private readonly namespace: string,
+    private readonly operationTimeoutMs: number,
   ) {}
 
   static async open(options: GatewayStoreOptions): Promise<GatewayStore> {
@@ -85,7 +97,7 @@ export class GatewayStore {
     keyv.on('error', (error: unknown) => {
       firstError ??= error;
     });
-    const store = new GatewayStore(keyv, options.encryptionKey, options.namespace ?? 'gateway');
+    const store = new GatewayStore(keyv, options.encryptionKey, options.namespace ?? 'gateway', options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
     try {
       await keyv.get(store.key(PROBE_KEY));
     } catch (error) {
@@ -174,7 +186,13 @@ export class GatewayStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.keyv.disconnect();
+    // A Redis client that is still trying to reconnect would wait for its server before quitting.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.keyv.disconnect().catch(() => undefined),
+      new Promise<void>((done) => { timer = setTimeout(done, this.operationTimeoutMs); }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Components are URI-encoded so that no domain, JID or key can contain the ':' separator. */
@@ -194,11 +212,30 @@ export class GatewayStore {
   private async withRetry<T>(operation: () => Promise<T>): Promise<T> {
     this.ensureOpen();
     try {
-      return await operation();
-    } catch {
+      return await this.bounded(operation);
+    } catch (error) {
+      // A backend that did not answer at all has had its chance.
+      if (error instanceof StoreTimeoutError) throw error;
       await new Promise((done) => setTimeout(done, RETRY_DELAY_MS));
       this.ensureOpen();
-      return operation();
+      return this.bounded(operation);
+    }
+  }
+
+  /**
+   * While Redis is unreachable its client queues commands until it reconnects, which would leave
+   * a registration or a message waiting without an answer. Past the timeout the caller gets an
+   * error; the queued command may still run later, which is harmless for get/set/delete.
+   */
+  private async bounded<T>(operation: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreTimeoutError(this.operationTimeoutMs)), this.operationTimeoutMs);
+    });
+    try {
+      return await Promise.race([operation(), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

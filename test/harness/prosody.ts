@@ -16,6 +16,11 @@ export class Prosody {
   readonly domain = 'localhost';
   readonly host = '127.0.0.1';
   private child?: ChildProcess;
+
+  /** The server process (for the benchmark's idle check). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   output = '';
 
   private constructor(readonly dir: string, readonly c2sPort: number, readonly componentPort: number, readonly components: ProsodyComponent[]) {}

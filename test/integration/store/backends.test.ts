@@ -38,6 +38,22 @@ const postgresInstalled = requireBinary(join(postgresBinDir(), 'initdb'), 'Postg
       await store.close();
     }
   });
+
+  it('answers with a readable error, not never, while Redis is down; closes anyway', async () => {
+    const own = (await RedisServer.start())!;
+    const store = await GatewayStore.open({ url: own.url, namespace: freshNamespace(), encryptionKey: key, operationTimeoutMs: 800 });
+    await store.adapterStore('irc.example.org').set('k', 1);
+    await own.stop();
+    const started = Date.now();
+    await expect(store.registrations('irc.example.org').get('ann@example.org')).rejects.toMatchObject({
+      condition: 'internal-server-error',
+      message: expect.stringContaining('storage did not answer'),
+    });
+    expect(Date.now() - started).toBeLessThan(3000);
+    const closing = Date.now();
+    await store.close();
+    expect(Date.now() - closing).toBeLessThan(3000);
+  });
 });
 
 (postgresInstalled ? describe : describe.skip)('GatewayStore on a real PostgreSQL', () => {
