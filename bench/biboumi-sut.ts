@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import type { BenchUser } from './bench-user';
-import { sleep } from './proc-stats';
+import { sleep, stopProcess } from './proc-stats';
 import type { SystemUnderTest } from './target';
 import type { Prosody } from '../test/harness/prosody';
 
@@ -98,12 +98,6 @@ export class BiboumiSut implements SystemUnderTest {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-      child.once('exit', () => { clearTimeout(timer); resolve(); });
-      child.kill('SIGTERM');
-    });
+    await stopProcess(this.child, 8000);
   }
 }

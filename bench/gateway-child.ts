@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { NODE_FLAGS } from '../src/runtime-flags';
+import { stopProcess } from './proc-stats';
 
 export interface TransportHealth {
   domain: string;
@@ -67,12 +68,6 @@ export class GatewayChild {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 12000);
-      child.once('exit', () => { clearTimeout(timer); resolve(); });
-      child.kill('SIGTERM');
-    });
+    await stopProcess(this.child, 12000);
   }
 }

@@ -1,6 +1,6 @@
 /** CPU time and resident memory of another process, read from /proc (Linux only). */
 import { readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 
 const ticksPerSecond = (() => {
   try {
@@ -56,4 +56,14 @@ export async function until(done: () => boolean, timeoutMs: number, what: () => 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
     await sleep(everyMs);
   }
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`; resolves on exit. */
+export async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  });
 }
