@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10000);
+    // Draining may take drainTimeoutMs; past that plus a grace period, something hangs.
+    const force = setTimeout(() => process.exit(1), config.shutdown.drainTimeoutMs + 10000);
     force.unref();
     gateway.stop().then(() => process.exit(0), (err: Error) => {
       logger.error({ err: err.message }, 'shutdown failed');

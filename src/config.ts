@@ -32,6 +32,8 @@ export interface GatewayConfig {
   http: { enabled: boolean; host: string; port: number; publicUrl?: string };
   logging: { level: LogLevel };
   restore: { concurrency: number; perSecond: number };
+  /** On SIGTERM/SIGINT, how long legacy sessions may keep sending what they had accepted. */
+  shutdown: { drainTimeoutMs: number };
   /** Who may register: bare JIDs (alice@example.org) or whole domains (example.org). An empty list lets everyone register. */
   access: { allow: string[] };
   transports: TransportConfig[];
@@ -108,6 +110,7 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   restore: z.strictObject({ concurrency: integer(1).default(5), perSecond: positiveNumber.default(10) }).prefault({}),
+  shutdown: z.strictObject({ drainTimeoutMs: integer(0, 300000).default(10000) }).prefault({}),
   access: z
     .strictObject({
       allow: z.array(z.string().trim().regex(BARE_JID_OR_DOMAIN, { error: 'must be a bare JID (user@example.org) or a domain' })).default([]),

@@ -93,8 +93,10 @@ export class Gateway {
     };
   }
 
+  /** Graceful stop: accepted messages get `shutdown.drainTimeoutMs` to reach their networks. */
   async stop(): Promise<void> {
-    await Promise.all([...this.transports.values()].map((t) => t.stop().catch((err: Error) => this.logger.warn({ domain: t.domain, err: err.message }, 'transport stop failed'))));
+    const deadline = Date.now() + this.config.shutdown.drainTimeoutMs;
+    await Promise.all([...this.transports.values()].map((t) => t.stop(deadline).catch((err: Error) => this.logger.warn({ domain: t.domain, err: err.message }, 'transport stop failed'))));
     await this.http.close();
     await this.store.close();
   }

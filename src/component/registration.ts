@@ -78,9 +78,8 @@ export function validateValues(fields: FormField[], submitted: Record<string, st
 export async function registrationSet(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
   const user = bare(iq.attrs.from ?? '');
   if (query.getChild('remove')) {
-    const existing = await ctx.sessions.registrations.get(user);
-    if (!existing && !ctx.sessions.get(user)) throw new GatewayError('item-not-found', `${user} is not registered with ${ctx.domain}.`);
-    await ctx.sessions.unregister(user);
+    // Checked inside unregister, after any registration change in progress has ended.
+    if (!(await ctx.sessions.unregister(user))) throw new GatewayError('item-not-found', `${user} is not registered with ${ctx.domain}.`);
     ctx.logger.info({ user, domain: ctx.domain }, 'user unregistered');
     return iqResult(iq);
   }

@@ -42,7 +42,7 @@ async function routeIq(ctx: TransportContext, iq: Element): Promise<void> {
   let answer: Element | undefined;
   if (type === 'get' && ns === NS.discoInfo) answer = await discoInfo(ctx, iq, payload);
   else if (type === 'get' && ns === NS.discoItems) answer = await discoItems(ctx, iq, payload);
-  else if (type === 'get' && ns === NS.ping) answer = iqResult(iq);
+  else if (type === 'get' && ns === NS.ping) answer = ping(ctx, iq);
   else if (toDomain && type === 'get' && ns === NS.version) {
     answer = iqResult(iq, xml('query', { xmlns: NS.version }, xml('name', {}, ctx.software.name), xml('version', {}, ctx.software.version)));
   } else if (toDomain && ns === NS.register) {
@@ -51,6 +51,20 @@ async function routeIq(ctx: TransportContext, iq: Element): Promise<void> {
   else if (toDomain && type === 'set' && payload.is('command', NS.commands)) answer = await executeCommand(ctx, iq, payload);
   if (!answer) throw new GatewayError('service-unavailable', `${ns ?? payload.name} is not supported here.`);
   ctx.send(answer);
+}
+
+/**
+ * XEP-0199 ping. To a room occupant it is also XEP-0410's self-ping, so it must tell the truth:
+ * a resource that is not in the room (never joined, left, or lost by a gateway restart) gets
+ * not-acceptable and its client joins again.
+ */
+function ping(ctx: TransportContext, iq: Element): Element {
+  const { local, resource } = splitJid(iq.attrs.to ?? '');
+  if (local && resource && ctx.adapter.parseAddress(local).kind === 'room') {
+    const from = iq.attrs.from ?? '';
+    if (!ctx.sessions.get(bare(from))?.inRoom(local, from)) throw new GatewayError('not-acceptable', 'You are not in this room; join it again.');
+  }
+  return iqResult(iq);
 }
 
 /** XEP-0100 jabber:iq:gateway: legacy address -> JID. */
@@ -149,10 +163,15 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
   if (type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') return;
   if (!session || local) return;
   // Available / unavailable from one of the user's resources, to the transport domain.
+  session.presenceAnswered = true;
   if (type === 'unavailable') {
-    session.resources.delete(from);
-    for (const room of [...session.rooms.keys()]) {
-      if (session.removeFromRoom(room, from)) await session.legacy?.leaveRoom?.(room).catch(() => undefined);
+    // From the bare JID (an answer to the gateway's probe): no resource of the user is online.
+    const gone = splitJid(from).resource ? [from] : [...new Set([...session.resources.keys(), ...[...session.rooms.values()].flatMap((r) => [...r.resources, ...r.pending])])];
+    for (const resource of gone) {
+      session.resources.delete(resource);
+      for (const room of [...session.rooms.keys()]) {
+        if (session.removeFromRoom(room, resource)) await session.legacy?.leaveRoom?.(room).catch(() => undefined);
+      }
     }
   } else {
     session.resources.set(from, { show: (presence.getChildText('show') ?? undefined) as PresenceShow | undefined, status: presence.getChildText('status') ?? undefined });
@@ -179,10 +198,12 @@ async function roomPresence(ctx: TransportContext, presence: Element, room: stri
   const legacy = session.legacy!;
   if (!legacy.joinRoom) throw new GatewayError('feature-not-implemented', 'This network has no rooms.');
   const state = session.rooms.get(room);
-  if (state?.resources.has(from)) {
-    if (nick !== state.nick && legacy.changeNick) await legacy.changeNick(room, nick);
+  if (state?.resources.has(from) && nick !== state.nick && legacy.changeNick) {
+    await legacy.changeNick(room, nick);
     return;
   }
+  // A join from a resource believed to be in the room (its client reconnected, or its server
+  // restarted) is answered like any join: with the full room state.
   const password = presence.getChild('x', NS.muc)?.getChildText('password') ?? undefined;
   session.addPendingJoin(room, nick, from);
   try {

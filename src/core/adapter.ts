@@ -134,6 +134,7 @@ export interface AdapterEvents {
 
 export interface RoomJoinRequest {
   room: string;
+  /** '' when the core re-joins on its own (after a restart or an update): keep the current nick. */
   nick: string;
   password?: string;
   /** Full JID of the joining resource. */
@@ -157,6 +158,13 @@ export interface LegacySession {
   commands?(): AdhocCommand[];
   /** Force a reconnect of the legacy connection (ad-hoc "Reconnect"). */
   reconnect?(): Promise<void>;
+  /**
+   * Gateway shutdown, before logout: keep sending what was already accepted (flood queues,
+   * SMTP or REST requests in flight) until `deadline` (epoch ms). Whatever is still unsent then
+   * is failed through events.messageError / events.room.error, so its sender hears of it.
+   * Resolves when nothing accepted is left. Optional: sessions that send synchronously skip it.
+   */
+  drain?(deadline: number): Promise<void>;
   logout(): Promise<void>;
 }
 
@@ -164,7 +172,7 @@ export interface LoginRequest {
   /** Bare JID of the XMPP user. */
   user: string;
   credentials: Credentials;
-  /** Persistent per-user state of this adapter (deleted on unregistration). */
+  /** Persistent per-user state of this adapter (deleted on unregistration); keys starting with `core:` are the core's. */
   state: KeyValue;
   events: AdapterEvents;
   /** register: first login, must verify credentials for real; restore: gateway start-up. */

@@ -14,7 +14,7 @@ export function builtinCommands(adapter: Adapter, sessions: SessionManager): Adh
       }),
       async run(ctx, values) {
         if (values.confirm !== 'true' && values.confirm !== '1') return 'Nothing was changed.';
-        await sessions.unregister(ctx.user);
+        if (!(await sessions.unregister(ctx.user))) return 'You were not registered; nothing was stored for you.';
         return 'You are unregistered; everything stored for you was deleted.';
       },
     },

@@ -6,7 +6,8 @@ import { SessionManager } from './session-manager';
 import { ComponentConnection } from '../component/connection';
 import type { TransportContext } from '../component/context';
 import { routeStanza } from '../component/router';
-import { bare } from '../component/stanzas';
+import { bare, errorReply } from '../component/stanzas';
+import { GatewayError } from './errors';
 import type { GatewayConfig, TransportConfig } from '../config';
 import type { GatewayStore } from '../store';
 import type { HttpRoutes } from '../http/types';
@@ -29,6 +30,22 @@ export function allowedBy(list: string[], jid: string): boolean {
   return list.some((entry) => entry.toLowerCase() === lower || entry.toLowerCase() === domain);
 }
 
+/** Waits for `work`, but not past `deadline` (epoch ms). */
+async function settleBefore(work: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  await Promise.race([work, late]);
+  clearTimeout(timer);
+}
+
+/** What arrives once shutdown has begun is answered, so nothing vanishes without a word. */
+function refuseDuringShutdown(ctx: TransportContext, el: Element): void {
+  const type = el.attrs.type;
+  const wantsAnswer = el.name === 'iq' ? type === 'get' || type === 'set' : el.name === 'message' && type !== 'error' && Boolean(el.getChild('body'));
+  if (!wantsAnswer) return;
+  ctx.send(errorReply(el, new GatewayError('service-unavailable', 'The gateway is restarting; this was not sent. Try again in a minute.', 'wait')));
+}
+
 /** One transport domain: its component link, its adapter and its users' sessions. */
 export class Transport {
   readonly domain: string;
@@ -36,6 +53,8 @@ export class Transport {
   readonly connection: ComponentConnection;
   readonly sessions: SessionManager;
   private readonly context: TransportContext;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
 
   constructor(deps: TransportDeps) {
     const { config, transport, module, store, http, logger } = deps;
@@ -57,8 +76,16 @@ export class Transport {
       queueLimit: config.xmpp.queueLimit,
       backlogHighWaterBytes: config.xmpp.backlogPauseKb * 1024,
       logger: log,
-    }, (el) => void routeStanza(this.context, el));
+    }, (el) => this.receive(el));
     const send = (el: Element) => this.connection.send(el);
+    // After the link was down (the XMPP server restarted?), nobody knows which resources are still online.
+    let linkWasLost = false;
+    this.connection.on('offline', () => (linkWasLost = true));
+    this.connection.on('online', () => {
+      if (!linkWasLost) return;
+      linkWasLost = false;
+      for (const session of this.sessions.all()) this.sessions.checkPresence(session);
+    });
     this.connection.on('congested', () => this.adapter.setInboundPaused?.(true));
     this.connection.on('drained', () => this.adapter.setInboundPaused?.(false));
     const secretFields = this.adapter.registration.fields.filter((f) => f.secret || f.type === 'text-private').map((f) => f.var);
@@ -84,7 +111,25 @@ export class Transport {
     this.connection.start();
   }
 
-  async stop(): Promise<void> {
+  private receive(el: Element): void {
+    if (this.stopping) {
+      refuseDuringShutdown(this.context, el);
+      return;
+    }
+    const handled = routeStanza(this.context, el);
+    this.inFlight.add(handled);
+    void handled.finally(() => this.inFlight.delete(handled));
+  }
+
+  /**
+   * Shutdown in order: refuse new stanzas, let those being handled finish, let the legacy
+   * sessions send what they accepted (until `deadline`, epoch ms; the rest is failed back to its
+   * senders), then log out, and close the link once the last stanzas are written.
+   */
+  async stop(deadline = Date.now()): Promise<void> {
+    this.stopping = true;
+    await settleBefore(Promise.allSettled([...this.inFlight]), deadline);
+    await this.sessions.drain(deadline);
     await this.sessions.close();
     await this.adapter.close?.();
     // Let the last presences (transport offline) leave before the link closes.

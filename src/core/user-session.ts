@@ -5,6 +5,7 @@ import type { GatewayError } from './errors';
 import { NS } from '../component/namespaces';
 import { delayElement, errorElement, oobElements, xmlSafe } from '../component/stanzas';
 import { joinErrorPresence, MucStatus, occupantPresence, subjectMessage } from '../component/muc';
+import type { RoomMemory, RoomSnapshot } from './room-memory';
 
 interface RoomState {
   nick: string;
@@ -38,6 +39,10 @@ export class UserSession {
   readonly rooms = new Map<string, RoomState>();
   readonly contacts = new Map<string, { available: boolean; show?: PresenceShow; status?: string }>();
   readonly events: AdapterEvents;
+  /** Where room membership is kept across restarts (registered users only). */
+  memory?: RoomMemory;
+  /** Set when the user's server answered the last presence probe (see SessionManager.checkPresence). */
+  presenceAnswered = false;
   /** Set at gateway shutdown: adapter events are no longer relayed (see shutdown()). */
   private detached = false;
 
@@ -55,14 +60,61 @@ export class UserSession {
     return xml('presence', { from: this.ctx.domain, to, type: 'unavailable' }, this.status.text ? xml('status', {}, this.status.text) : undefined);
   }
 
-  /** Join bookkeeping; returns true when the legacy network must be asked to join. */
+  /** Join bookkeeping: the resource waits for the legacy network's answer (room.joined / joinFailed). */
   addPendingJoin(room: string, nick: string, resource: string): void {
     let state = this.rooms.get(room);
     if (!state) {
       state = { nick, resources: new Set(), pending: new Set() };
       this.rooms.set(room, state);
     }
+    state.resources.delete(resource);
     state.pending.add(resource);
+    this.roomsChanged();
+  }
+
+  /** The rooms as stored: every resource that is in a room or waiting to be (re-)entered. */
+  private snapshot(): RoomSnapshot {
+    const out: RoomSnapshot = {};
+    for (const [name, state] of this.rooms) out[name] = { nick: state.nick, resources: [...new Set([...state.resources, ...state.pending])] };
+    return out;
+  }
+
+  private roomsChanged(): void {
+    this.memory?.save(() => this.snapshot());
+  }
+
+  /** After a restart: the rooms the user was in, each resource waiting to be re-entered. */
+  async loadRooms(): Promise<void> {
+    if (!this.memory) return;
+    for (const [name, saved] of Object.entries(await this.memory.load())) {
+      if (!saved?.resources?.length) continue;
+      this.rooms.set(name, { nick: saved.nick ?? '', resources: new Set(), pending: new Set(saved.resources) });
+    }
+  }
+
+  /** A registration update replaced `previous`: its rooms are to be re-entered by this session. */
+  adoptRooms(previous: UserSession): void {
+    for (const [name, state] of previous.rooms) {
+      this.rooms.set(name, { nick: state.nick, resources: new Set(), pending: new Set([...state.resources, ...state.pending]) });
+    }
+    this.roomsChanged();
+  }
+
+  /**
+   * After a presence probe was answered: resources recorded in rooms that are not online any
+   * more are taken out. Returns the rooms no resource is left in (the legacy side should leave).
+   */
+  roomsOfAbsentResources(): string[] {
+    const empty: string[] = [];
+    for (const [name, state] of this.rooms) {
+      for (const set of [state.resources, state.pending]) for (const r of set) if (!this.resources.has(r)) set.delete(r);
+      if (state.resources.size === 0 && state.pending.size === 0) {
+        this.rooms.delete(name);
+        empty.push(name);
+      }
+    }
+    this.roomsChanged();
+    return empty;
   }
 
   /** Removes a resource from a room; true when no resource is left (the legacy side should leave). */
@@ -75,8 +127,10 @@ export class UserSession {
     }
     if (state.resources.size === 0 && state.pending.size === 0) {
       this.rooms.delete(room);
+      this.roomsChanged();
       return true;
     }
+    if (wasIn) this.roomsChanged();
     return false;
   }
 
@@ -151,6 +205,7 @@ export class UserSession {
             send(occupantPresence({ from: this.jidOf(name, self.nick), to, occupant: self, realJid: this.jid, codes: [MucStatus.nonAnonymous, MucStatus.self] }));
             send(subjectMessage(this.jidOf(name), to, subject ?? ''));
           }
+          this.roomsChanged();
         },
         joinFailed: (name, nick, error) => {
           const state = room(name);
@@ -158,6 +213,7 @@ export class UserSession {
           for (const to of state.pending) send(joinErrorPresence(this.jidOf(name, nick), to, error));
           state.pending.clear();
           if (state.resources.size === 0) this.rooms.delete(name);
+          this.roomsChanged();
         },
         occupantJoined: (name, o) => {
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: o.jid ? this.jidOf(o.jid) : undefined }));
@@ -175,7 +231,11 @@ export class UserSession {
           const o: Occupant = self ? selfOccupant(state) : { nick, role: 'participant', affiliation: info?.affiliation ?? 'none' };
           const codes = [...(info?.kickedBy !== undefined ? [MucStatus.kicked] : []), ...(self ? [MucStatus.self] : [])];
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, nick), to, occupant: o, unavailable: true, codes, actor: info?.kickedBy, reason: info?.reason, status: info?.status ?? info?.reason }));
-          if (self) this.rooms.delete(name);
+          if (!self) return;
+          // A join asked for after this leave (a client's quick "rejoin") still waits for its answer.
+          state.resources.clear();
+          if (state.pending.size === 0) this.rooms.delete(name);
+          this.roomsChanged();
         },
         nickChanged: (name, oldNick, o, self) => {
           const state = room(name);
@@ -185,6 +245,7 @@ export class UserSession {
           if (isSelf) {
             state.nick = o.nick;
             state.self = o;
+            this.roomsChanged();
           }
           const selfCodes = isSelf ? [MucStatus.self] : [];
           this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, oldNick), to, occupant: old, unavailable: true, newNick: o.nick, codes: [MucStatus.newNick, ...selfCodes] }));
