@@ -174,8 +174,11 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
       }
     }
   } else {
+    const known = session.resources.has(from);
     session.resources.set(from, { show: (presence.getChildText('show') ?? undefined) as PresenceShow | undefined, status: presence.getChildText('status') ?? undefined });
-    ctx.send(session.transportPresence(from));
+    // A new resource learns the transport's state; a mere status change (away, dnd) of a known
+    // one needs no answer: it already has the transport's presence, which has not changed.
+    if (!known) ctx.send(session.transportPresence(from));
   }
   const aggregate = session.aggregatePresence();
   if (session.legacy?.setPresence) await session.legacy.setPresence(aggregate ?? { show: 'xa', status: 'Offline' }).catch(() => undefined);

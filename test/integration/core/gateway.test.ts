@@ -108,6 +108,19 @@ run('gateway core against a real Prosody', () => {
     expect(stored?.credentials).toMatchObject({ username: 'alice', password: 'secret', greeting: 'hello' });
   });
 
+  test('a status change of the user (away) is not answered with another transport presence', async () => {
+    // What the registration produced has arrived once the transport answered a ping sent after it.
+    await alice.iq('get', DOMAIN, xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    alice.received.length = 0;
+    await alice.send(xml('presence', {}, xml('show', {}, 'away')));
+    await alice.send(xml('presence', {}, xml('show', {}, 'dnd')));
+    // A ping answered by the transport after both: anything sent for the two presences came before it.
+    const pong = await alice.iq('get', DOMAIN, xml('ping', { xmlns: 'urn:xmpp:ping' }));
+    expect(pong.attrs.type).toBe('result');
+    expect(alice.received.filter((el) => el.name === 'presence' && el.attrs.from === DOMAIN)).toEqual([]);
+    await alice.send(xml('presence'));
+  });
+
   test('messages go both ways, with a receipt when asked', async () => {
     const echoJid = `echo@${DOMAIN}`;
     const reply = alice.waitFor((el) => el.name === 'message' && el.attrs.from === echoJid && Boolean(el.getChild('body')), 10000, 'echo reply');
