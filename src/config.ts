@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z, type ZodType } from 'zod';
+import { OUTBOUND_RULE_HELP, outboundRuleProblem, type OutboundRules } from './core/outbound-policy';
 
 /** A configuration problem; the message has one line per problem: '<file>: <key.path>: <what is wrong>'. */
 export class ConfigError extends Error {
@@ -21,6 +22,8 @@ export interface TransportConfig {
   name?: string;
   /** The adapter's own options, already validated by its optionsSchema when one is known. */
   options: unknown;
+  /** Added to the global `outbound` lists for this transport's connections. */
+  outbound?: OutboundRules;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -36,6 +39,8 @@ export interface GatewayConfig {
   shutdown: { drainTimeoutMs: number };
   /** Who may register: bare JIDs (alice@example.org) or whole domains (example.org). An empty list lets everyone register. */
   access: { allow: string[] };
+  /** Where adapters may connect on a user's behalf besides public addresses (allow) and where never (deny). */
+  outbound: OutboundRules;
   transports: TransportConfig[];
 }
 
@@ -64,6 +69,11 @@ const boolean = z.preprocess(
 const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
 const port = integer(1, 65535);
 
+const outboundRule = z.string().trim().refine((entry) => outboundRuleProblem(entry) === undefined, { error: OUTBOUND_RULE_HELP });
+const outboundSchema = z
+  .strictObject({ allow: z.array(outboundRule).default([]), deny: z.array(outboundRule).default([]) })
+  .prefault({});
+
 const transportSchema = z.strictObject({
   domain: z
     .string()
@@ -74,6 +84,7 @@ const transportSchema = z.strictObject({
   adapter: nonEmpty,
   name: nonEmpty.optional(),
   options: z.unknown().optional(),
+  outbound: outboundSchema,
 });
 
 const configSchema = z.strictObject({
@@ -116,6 +127,7 @@ const configSchema = z.strictObject({
       allow: z.array(z.string().trim().regex(BARE_JID_OR_DOMAIN, { error: 'must be a bare JID (user@example.org) or a domain' })).default([]),
     })
     .prefault({}),
+  outbound: outboundSchema,
   transports: z.array(transportSchema, { error: 'must be a list of transports' }).min(1, { error: 'at least one transport is required' }),
 });
 

@@ -6,6 +6,8 @@ declare module 'irc-framework' {
 
   export interface ClientOptions {
     host: string;
+    /** The gateway's transport (adapters/irc/transport.ts) only: TLS name when `host` is the vetted address. */
+    servername?: string;
     port: number;
     tls?: boolean;
     rejectUnauthorized?: boolean;

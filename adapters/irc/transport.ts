@@ -11,6 +11,7 @@
  * of the shared buffer before the read callback returns, so it is never read twice.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import NetTransport from 'irc-framework/src/transports/net';
 import type { ClientOptions } from 'irc-framework';
 import type { TextDecoder } from 'node:util';
@@ -31,17 +32,30 @@ export function transportWithFallback(fallback: TextDecoder): new (options: Clie
   return class SafeTransport extends NetTransport {
     override connect(): void {
       const options = this.options;
-      if (options.tls) {
+      if (options.tls && !options.servername) {
         super.connect();
         return;
       }
-      // The plain TCP branch of NetTransport.connect() (the gateway sets neither SOCKS nor a
-      // local address), with `onread` instead of 'data' events.
+      // NetTransport.connect() without SOCKS or a local address (the gateway sets neither):
+      // TLS with a separate server name, plain TCP with `onread` instead of 'data' events.
       this.disposeSocket();
       this.requested_disconnect = false;
       this.incoming_buffer = EMPTY;
       if (!options.encoding || !this.setEncoding(options.encoding)) this.setEncoding('utf8');
       this.state = 1; // SOCK_CONNECTING
+      if (options.tls) {
+        // irc-framework takes the TLS name from `host`, which here is the address the outbound
+        // policy vetted; the certificate must still be checked against the server's name.
+        const secure = tlsConnect({
+          host: options.host,
+          port: options.port || 6667,
+          servername: options.servername,
+          rejectUnauthorized: options.rejectUnauthorized,
+        });
+        this.socket = secure;
+        this._onSocketCreate(options, secure);
+        return;
+      }
       const socket = netConnect({
         host: options.host,
         port: options.port || 6667,

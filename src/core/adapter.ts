@@ -10,6 +10,7 @@ import type { ZodType } from 'zod';
 import type { KeyValue } from '../store/types';
 import type { HttpRoutes } from '../http/types';
 import type { GatewayError } from './errors';
+import type { OutboundPolicy } from './outbound-policy';
 
 export type Credentials = Record<string, string>;
 
@@ -225,6 +226,16 @@ export interface AdapterServices {
   http: HttpRoutes;
   /** Externally reachable base URL of that HTTP server, if configured (no trailing slash). */
   publicUrl?: string;
+  /**
+   * Vets every host and port a user chose before each connection (first login and reconnects);
+   * connect to the address it returns, never to the name again.
+   */
+  outbound: OutboundPolicy;
+  /**
+   * A user's stored registration (secrets decrypted), readable without a live session: e.g. to
+   * check a webhook's signature for a user who is offline. Undefined for an unregistered user.
+   */
+  credentials(user: string): Promise<Credentials | undefined>;
 }
 
 export interface Adapter {

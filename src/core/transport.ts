@@ -2,6 +2,7 @@ import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterModule } from './adapter';
 import { builtinCommands } from './builtin-commands';
+import { outboundPolicyFor } from './outbound-policy';
 import { SessionManager } from './session-manager';
 import { ComponentConnection } from '../component/connection';
 import type { TransportContext } from '../component/context';
@@ -66,6 +67,8 @@ export class Transport {
       store: store.adapterStore(transport.domain),
       http,
       publicUrl: config.http.publicUrl?.replace(/\/+$/, ''),
+      outbound: outboundPolicyFor(config.outbound, transport.outbound),
+      credentials: async (user) => (await store.registrations(transport.domain).get(user))?.credentials,
     }, transport.options);
     this.connection = new ComponentConnection({
       service: `xmpp://${config.xmpp.host}:${config.xmpp.port}`,

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { AdapterModule } from '../../src/core/adapter';
 import { parseConfig, type GatewayConfig } from '../../src/config';
+import { LOOPBACK_RULES } from '../support/outbound';
 import { Gateway } from '../../src/gateway';
 import type { Prosody } from './prosody';
 
@@ -9,6 +10,8 @@ export interface TestTransport {
   secret: string;
   adapter: string;
   options?: unknown;
+  /** transports[].outbound: added to the global lists for this transport. */
+  outbound?: { allow?: string[]; deny?: string[] };
 }
 
 /**
@@ -21,7 +24,9 @@ export function testConfig(prosody: Prosody, transports: TestTransport[], overri
     storage: { url: 'sqlite://:memory:', encryptionKey: 'test-encryption-key' },
     http: { enabled: true, host: '127.0.0.1', port: 0 },
     logging: { level: 'warn' },
-    transports: transports.map((t) => ({ domain: t.domain, secret: t.secret, adapter: t.adapter, options: t.options ?? {} })),
+    // Every test server is on loopback, which the product refuses by default.
+    outbound: LOOPBACK_RULES,
+    transports: transports.map((t) => ({ domain: t.domain, secret: t.secret, adapter: t.adapter, options: t.options ?? {}, ...(t.outbound ? { outbound: t.outbound } : {}) })),
     ...overrides,
   };
   return parseConfig(JSON.stringify(raw), 'test-config.yaml', {});

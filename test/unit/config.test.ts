@@ -38,8 +38,10 @@ describe('parseConfig defaults', () => {
       http: { enabled: true, host: '127.0.0.1', port: 8080 },
       logging: { level: 'info' },
       restore: { concurrency: 5, perSecond: 10 },
+      shutdown: { drainTimeoutMs: 10000 },
       access: { allow: [] },
-      transports: [{ domain: 'irc.example.org', secret: 's3cret', adapter: 'irc', options: {} }],
+      outbound: { allow: [], deny: [] },
+      transports: [{ domain: 'irc.example.org', secret: 's3cret', adapter: 'irc', options: {}, outbound: { allow: [], deny: [] } }],
     });
   });
 
@@ -69,7 +71,56 @@ transports:
       adapter: 'irc',
       name: 'IRC gateway',
       options: { server: { host: 'irc.libera.chat', port: 6667 } },
+      outbound: { allow: [], deny: [] },
     });
+  });
+});
+
+describe('parseConfig outbound address policy', () => {
+  it('reads the global lists and each transport\'s own', () => {
+    const config = parseConfig(`
+storage: { encryptionKey: ${KEY} }
+outbound:
+  allow: [10.0.0.0/8, ' irc.internal:6667 ', '[fd00::/8]:143', '*.corp.example']
+  deny: [169.254.169.254, metadata.internal]
+transports:
+  - { domain: irc.example.org, secret: s, adapter: irc, outbound: { allow: [127.0.0.1/32] } }
+  - { domain: email.example.org, secret: s, adapter: email }
+`, 'gateway.yaml', {});
+    expect(config.outbound).toEqual({
+      allow: ['10.0.0.0/8', 'irc.internal:6667', '[fd00::/8]:143', '*.corp.example'],
+      deny: ['169.254.169.254', 'metadata.internal'],
+    });
+    expect(config.transports[0].outbound).toEqual({ allow: ['127.0.0.1/32'], deny: [] });
+    expect(config.transports[1].outbound).toEqual({ allow: [], deny: [] });
+  });
+
+  it('names the key of every entry that is not an address, range or host name', () => {
+    const lines = problems(`
+storage: { encryptionKey: ${KEY} }
+outbound: { allow: [10.0.0.0/33, 'http://irc.internal'], deny: ['irc.internal:0'], alow: [] }
+transports:
+  - { domain: irc.example.org, secret: s, adapter: irc, outbound: { deny: ['a b'] } }
+`);
+    const help = 'must be an IP address, a CIDR range (10.0.0.0/8), a host name or *.domain, optionally followed by :port (IPv6 with a port in brackets: [fd00::/8]:143)';
+    expect(lines).toEqual(expect.arrayContaining([
+      `gateway.yaml: outbound.allow[0]: ${help}`,
+      `gateway.yaml: outbound.allow[1]: ${help}`,
+      `gateway.yaml: outbound.deny[0]: ${help}`,
+      'gateway.yaml: outbound.alow: unknown setting (misspelt?)',
+      `gateway.yaml: transports[0].outbound.deny[0]: ${help}`,
+    ]));
+    expect(lines).toHaveLength(5);
+  });
+
+  it('config.example.yaml documents the lists and parses with them empty', () => {
+    const config = loadConfig(join(__dirname, '../../config.example.yaml'), {});
+    expect(config.outbound).toEqual({ allow: [], deny: [] });
+    expect(config.transports.map((t) => t.outbound)).toEqual(config.transports.map(() => ({ allow: [], deny: [] })));
+  });
+
+  it('rejects a list that is not a list', () => {
+    expect(problems(minimal + 'outbound: { allow: 10.0.0.0/8 }\n')).toEqual(['gateway.yaml: outbound.allow: must be a list']);
   });
 });
 
