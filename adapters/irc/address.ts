@@ -5,6 +5,7 @@
  * because nicks and channel names may contain `\`, `@`, `/`, `:` and friends.
  */
 import { GatewayError } from '../../src/core/errors';
+import { CHANNEL_MAX, NICK_MAX } from './limits';
 
 const XEP0106: Record<string, string> = {
   ' ': '\\20', '"': '\\22', '&': '\\26', "'": '\\27', '/': '\\2f',
@@ -64,8 +65,14 @@ export function parseLocalpart(localpart: string, defaultServer?: string): IrcAd
   if (!server) {
     throw new GatewayError('jid-malformed', `Address IRC peers as nick%irc.server.net or #channel%irc.server.net ("${raw}" names no server).`);
   }
-  if (isChannelName(name)) return { kind: 'room', channel: name, server };
-  if (isNick(name)) return { kind: 'contact', nick: name, server };
+  if (isChannelName(name)) {
+    if (name.length > CHANNEL_MAX) throw new GatewayError('jid-malformed', `IRC channel names have at most ${CHANNEL_MAX} characters; this one has ${name.length}.`);
+    return { kind: 'room', channel: name, server };
+  }
+  if (isNick(name)) {
+    if (name.length > NICK_MAX) throw new GatewayError('jid-malformed', `IRC nicknames have at most ${NICK_MAX} characters; this one has ${name.length}.`);
+    return { kind: 'contact', nick: name, server };
+  }
   throw new GatewayError('jid-malformed', `"${name}" is neither an IRC nickname nor a channel name.`);
 }
 

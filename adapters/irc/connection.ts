@@ -7,6 +7,7 @@
 import { Client, type ClientOptions } from 'irc-framework';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../src/core/errors';
+import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { reconnectDelay } from './backoff';
 import { FloodQueue, type QueuedLine } from './flood-queue';
 import type { InboundGate } from './inbound-gate';
@@ -26,6 +27,7 @@ const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNR
 const MAX_NICK_RETRIES = 3;
 
 function describeSocketError(err: unknown, where: string): GatewayError {
+  if (err instanceof GatewayError) return err;
   const error = err as { code?: string; message?: string } | undefined;
   if (error?.code && UNREACHABLE.has(error.code)) {
     return new GatewayError('remote-server-not-found', `Cannot reach the IRC server ${where} (${error.code}).`);
@@ -83,6 +85,8 @@ export class IrcConnection {
     private readonly options: IrcOptions,
     private readonly hooks: ConnectionHooks,
     private readonly logger: Logger,
+    /** Vets the server before every connection attempt. */
+    private readonly outbound: OutboundPolicy,
     /** The transport's flow control; every socket this connection opens joins it. */
     private readonly gate?: InboundGate,
   ) {
@@ -127,8 +131,9 @@ export class IrcConnection {
     pending.reject(error);
   }
 
-  send(line: string, kind: QueuedLine['kind'], sent?: () => void): boolean {
-    return this.queue.push({ line, kind, sent });
+  /** `channel` (lower case): see QueuedLine.channel. */
+  send(line: string, kind: QueuedLine['kind'], sent?: () => void, channel?: string): boolean {
+    return this.queue.push({ line, kind, sent, channel });
   }
 
   private open(): void {
@@ -142,7 +147,14 @@ export class IrcConnection {
     let nickRetries = 0;
     const s = this.settings;
     const log = this.logger;
-    client.on('registered', guarded(log, 'registered', () => {
+    client.on('registered', guarded(log, 'registered', (event: { nick: string }) => {
+      // irc-framework updates user.nick only after this event: the 001's nick is the one we got.
+      client.user.nick = event.nick;
+      // Servers that do not refuse a nick over their NICKLEN (432) cut it instead.
+      if (this.pendingFirst && client.caseLower(client.user.nick) !== client.caseLower(this.nick)) {
+        this.failFirst(new GatewayError('not-acceptable', `${s.host} cut the nickname ${this.nick} to ${client.user.nick}: it is longer than the server allows.`));
+        return;
+      }
       const first = !this.everRegistered;
       this.everRegistered = true;
       this.attempt = 0;
@@ -175,8 +187,9 @@ export class IrcConnection {
       const alternative = nickRetries <= MAX_NICK_RETRIES ? `${this.nick}${'_'.repeat(nickRetries)}` : `${this.nick.slice(0, 20)}${Math.floor(Math.random() * 1000)}`;
       client.raw(`NICK ${alternative}`);
     }));
-    client.on('nick invalid', guarded(log, 'nick invalid', () => {
-      if (!this.queueRunning) this.failFirst(new GatewayError('not-acceptable', `${s.host} does not accept the nickname ${this.nick}.`));
+    client.on('nick invalid', guarded(log, 'nick invalid', (event: { reason?: string }) => {
+      const why = event.reason ? `: ${event.reason.replace(/[\r\n\0]/g, ' ').slice(0, 200)}` : '.';
+      if (!this.queueRunning) this.failFirst(new GatewayError('not-acceptable', `${s.host} does not accept the nickname ${this.nick}${why}`));
     }));
     client.on('irc error', guarded(log, 'irc error', (event: { error: string; reason?: string }) => {
       if (event.error === 'irc' || event.error === 'password_mismatch' || event.error === 'banned_from_network') {
@@ -185,8 +198,20 @@ export class IrcConnection {
     }));
     client.on('socket close', guarded(log, 'socket close', (err: unknown) => this.onClose(client, err)));
     this.hooks.attach(client);
+    // Vetted on every attempt, reconnects included, and connected by address (TLS still checks
+    // the name) so a changed DNS answer cannot redirect the socket. A fixed server is the admin's.
+    this.outbound.vet(s.host, s.port, { trusted: this.options.server !== undefined }).then((target) => {
+      if (client === this.client && !this.stopped) this.connectClient(client, target.address, target.servername);
+    }, (err: unknown) => {
+      if (client === this.client && !this.stopped) this.onClose(client, err);
+    });
+  }
+
+  private connectClient(client: Client, address: string, servername: string | undefined): void {
+    const s = this.settings;
     client.connect({
-      host: s.host,
+      host: address,
+      servername,
       port: s.port,
       tls: s.tls,
       rejectUnauthorized: s.verifyCertificate,

@@ -34,7 +34,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
     async login(request: LoginRequest): Promise<LegacySession> {
       const settings = connectionSettings(request.credentials, options);
       const logger = services.logger.child({ transport: 'irc', server: settings.host });
-      const session = new IrcSession({ settings, options, events: request.events, logger, directory, gate });
+      const session = new IrcSession({ settings, options, events: request.events, logger, directory, gate, outbound: services.outbound });
       const logout = session.logout.bind(session);
       session.logout = async () => { sessions.delete(session); await logout(); };
       if (request.reason === 'restore' || request.reason === 'reconnect') {
@@ -97,7 +97,8 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
 const ircAdapter: AdapterModule = {
   name: 'irc',
   optionsSchema: ircOptionsSchema,
-  create: (services, options) => createIrcAdapter(services, options as IrcOptions),
+  // Parsed again (idempotent): embedders that skip the config's schema step still get the defaults.
+  create: (services, options) => createIrcAdapter(services, ircOptionsSchema.parse(options ?? {})),
 };
 
 export default ircAdapter;

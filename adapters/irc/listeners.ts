@@ -3,6 +3,7 @@ import type { Client, IrcCommand, MessageEvent } from 'irc-framework';
 import { GatewayError } from '../../src/core/errors';
 import type { ChatState } from '../../src/core/adapter';
 import { ircToXmppText, stripFormatting } from './formatting';
+import type { WhoisReply } from './nickserv';
 import { joinError } from './rooms';
 import type { IrcSession } from './session';
 
@@ -57,11 +58,14 @@ function onEcho(session: IrcSession, room: string, channel: string, body: string
 
 function onIrcError(session: IrcSession, event: { error: string; reason?: string; channel?: string; nick?: string }): void {
   const reason = event.reason ? stripFormatting(event.reason) : event.error.replace(/_/g, ' ');
+  // Before the join-error check, which would take this 442 for a refused JOIN.
+  if (event.error === 'not_on_channel' && event.channel && session.rooms.notOnChannel(event.channel)) return;
   if (event.channel) {
     const error = joinError(event.error, event.reason, event.channel)
       ?? new GatewayError(event.error === 'cannot_send_to_channel' || event.error === 'chanop_privs_needed' ? 'forbidden' : 'not-acceptable', `${event.channel}: ${reason}`);
     if (session.rooms.failed(event.channel, error)) return;
   }
+  if (event.error === 'no_such_nick' && event.nick && session.nickserv.expects(event.nick)) return;
   if (event.error === 'no_such_nick' && event.nick) {
     const last = session.lastSent.get(session.lower(event.nick));
     if (last) {
@@ -120,15 +124,22 @@ const HANDLERS: Record<string, Handler> = {
   userlist: (session, e: { channel: string; users: { nick: string; modes: string[] }[] }) => session.rooms.onNames(e.channel, e.users),
   part: (session, e: { channel: string; nick: string; message: string }) => session.rooms.onPart(e.channel, e.nick, e.message),
   kick: (session, e: { channel: string; kicked: string; nick: string; message: string }) => session.rooms.onKick(e.channel, e.kicked, e.nick, e.message),
-  quit: (session, e: { nick: string; message: string }) => session.rooms.onQuit(e.nick, e.message),
+  quit: (session, e: { nick: string; message: string }) => {
+    session.rooms.onQuit(e.nick, e.message);
+    session.keeper.freed(e.nick);
+  },
   nick: (session, e: { nick: string; new_nick: string }) => {
-    if (session.isSelf(e.nick)) {
+    const self = session.isSelf(e.nick);
+    if (self) {
       session.nick = e.new_nick;
       if (session.pendingNick) session.connection.nick = e.new_nick; // keep a chosen nick across reconnects
       session.pendingNick?.resolve();
     }
     session.rooms.onNick(e.nick, e.new_nick);
+    if (self) session.keeper.check();
+    else session.keeper.freed(e.nick);
   },
+  whois: (session, e: WhoisReply) => session.nickserv.onWhois(e),
   mode: (session, e: { target: string; modes: { mode: string; param: string | null }[] }) => {
     if (session.isChannel(e.target)) session.rooms.onMode(e.target, e.modes);
   },
@@ -147,7 +158,10 @@ const HANDLERS: Record<string, Handler> = {
     session.events.contactPresence(session.contactLocalpart(e.nick), { available: true });
   },
   'nick in use': (session, e: { nick: string; reason: string }) => {
-    session.pendingNick?.reject(new GatewayError('conflict', `The nickname ${e.nick} is already in use.`));
+    // Only the user's own change: a keepnick attempt being refused is no news.
+    if (session.pendingNick && session.lower(e.nick) === session.lower(session.pendingNick.nick)) {
+      session.pendingNick.reject(new GatewayError('conflict', `The nickname ${e.nick} is already in use.`));
+    }
   },
   'nick invalid': (session, e: { nick: string; reason: string }) => {
     session.pendingNick?.reject(new GatewayError('not-acceptable', `The server does not accept the nickname ${e.nick}.`));

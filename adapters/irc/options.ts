@@ -33,6 +33,17 @@ export const ircOptionsSchema = z.object({
     initialDelayMs: z.number().int().min(10).default(2000),
     maxDelayMs: z.number().int().min(100).default(300000),
   }).strict().default({ initialDelayMs: 2000, maxDelayMs: 300000 }),
+  /** Channels one user may be in (joined or joining, auto-joins included); joins beyond are refused. */
+  maxChannels: z.number().int().min(1).default(100),
+  /**
+   * Without SASL the password goes to NickServ only if WHOIS shows NickServ is a network service
+   * (ngircd 310 "is an IRC service", 313 "is a Network Service" on most other servers), or if
+   * NickServ is connected through one of `trustedServers` (server names as WHOIS shows them),
+   * for networks whose services carry no such mark.
+   */
+  nickserv: z.object({
+    trustedServers: z.array(host).default([]),
+  }).strict().default({ trustedServers: [] }),
   /** How long registration (TCP, TLS, SASL, up to 001) may take before login fails. */
   connectTimeoutMs: z.number().int().min(100).default(30000),
   /** Shown to IRC users as the realname when the user gives none. */

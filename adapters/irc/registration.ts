@@ -2,6 +2,7 @@
 import type { Credentials, FormField } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { isChannelName, isHostname, isNick } from './address';
+import { CHANNEL_KEY_MAX, CHANNEL_MAX, checkLength, NICK_MAX, PASSWORD_MAX, REALNAME_MAX, USERNAME_MAX } from './limits';
 import type { IrcOptions } from './options';
 
 export interface ConnectionSettings {
@@ -45,12 +46,19 @@ function invalid(text: string): GatewayError {
   return new GatewayError('not-acceptable', text);
 }
 
-/** Parses "#a, #b key" into channels; a space after a channel name introduces its key. */
-export function parseChannelList(text: string | undefined): { name: string; key?: string }[] {
+/**
+ * Parses "#a, #b key" into channels; a space after a channel name introduces its key.
+ * `max` is the per-user channel cap, so a registration cannot auto-join past it.
+ */
+export function parseChannelList(text: string | undefined, max = Infinity): { name: string; key?: string }[] {
   if (!text || !text.trim()) return [];
-  return text.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length > max) throw invalid(`The channel list names ${entries.length} channels; this gateway joins at most ${max} per user.`);
+  return entries.map((entry) => {
     const [name, key] = entry.split(/\s+/, 2);
+    checkLength(`channel name "${name.slice(0, 20)}…"`, name, CHANNEL_MAX);
     if (!isChannelName(name)) throw invalid(`"${name}" is not a channel name (channels start with #).`);
+    if (key) checkLength(`key of ${name}`, key, CHANNEL_KEY_MAX);
     return key ? { name, key } : { name };
   });
 }
@@ -58,23 +66,31 @@ export function parseChannelList(text: string | undefined): { name: string; key?
 /** Credentials from the form (or anonymous use) -> settings, with readable errors for bad values. */
 export function connectionSettings(credentials: Credentials, options: IrcOptions): ConnectionSettings {
   const nick = (credentials.nick ?? '').trim();
+  checkLength('nickname', nick, NICK_MAX);
   if (!isNick(nick)) throw invalid(`"${nick}" is not a valid IRC nickname (letters, digits and []\\\`_^{|}- only, not starting with a digit).`);
-  const username = (credentials.username ?? '').trim() || nick;
-  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(username)) throw invalid('The user name may only contain letters, digits, "_", "." and "-".');
+  // Without one typed in, the ident comes from the nick, minus what idents cannot hold.
+  const username = (credentials.username ?? '').trim() || nick.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, USERNAME_MAX) || 'xmpp';
+  checkLength('user name', username, USERNAME_MAX);
+  if (!/^[A-Za-z0-9_.-]+$/.test(username)) throw invalid('The user name may only contain letters, digits, "_", "." and "-".');
   const realname = (credentials.realname ?? '').replace(/[\r\n\0]/g, ' ').trim() || options.defaultRealname;
+  checkLength('real name', realname, REALNAME_MAX);
   const password = credentials.password ? credentials.password : undefined;
+  if (password) checkLength('password', password, PASSWORD_MAX);
   if (password && /[\r\n\0]/.test(password)) throw invalid('The password cannot contain line breaks.');
-  const channels = parseChannelList(credentials.channels);
+  const channels = parseChannelList(credentials.channels, options.maxChannels);
   if (options.server) {
     return { ...options.server, nick, username, realname, password, channels };
   }
   const host = (credentials.server ?? '').trim().toLowerCase();
+  checkLength('server host name', host, 253);
   if (!isHostname(host)) throw invalid(`"${host}" is not a server host name.`);
   if (options.allowedServers && !options.allowedServers.map((s) => s.toLowerCase()).includes(host)) {
     throw new GatewayError('not-allowed', `This gateway only connects to: ${options.allowedServers.join(', ')}.`);
   }
   const tls = bool(credentials.tls, true);
-  const port = credentials.port ? Number(credentials.port) : tls ? 6697 : 6667;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`"${credentials.port}" is not a port number.`);
+  const portText = (credentials.port ?? '').trim();
+  // Decimal digits only: Number() would also read "0x1A0B", "1e3" or " 6667 " as ports.
+  const port = portText ? (/^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN) : tls ? 6697 : 6667;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`"${portText.slice(0, 20)}" is not a port number (1-65535, decimal digits).`);
   return { host, port, tls, verifyCertificate: bool(credentials.verify_certificate, true), nick, username, realname, password, channels };
 }

@@ -22,6 +22,15 @@ export interface ChannelState {
   moderated: boolean;
   /** Nick the XMPP user asked for, reported in joinFailed. */
   requestedNick: string;
+  /**
+   * PARTs sent and not yet answered (by the PART's echo, or 442 when we were not in the channel).
+   * While one is out the channel shows as left; nothing about it reaches XMPP.
+   */
+  parting: number;
+  /** The self-presence was sent when the user asked to leave: the PART's echo reports the leave. */
+  leftJoined?: boolean;
+  /** A join asked for while our PART was out: JOIN again once the PART is answered. */
+  rejoin?: { localpart: string; requestedNick: string; key?: string };
 }
 
 export interface RoomContext {
@@ -34,6 +43,8 @@ export interface RoomContext {
   selfNick(): string;
   contactLocalpart(nick: string): string;
   roomLocalpart(channel: string): string;
+  /** Send a JOIN for a channel (a rejoin that waited for our PART). */
+  sendJoin(state: ChannelState): void;
 }
 
 /** Role/affiliation from channel prefix modes ("ov"...): op -> moderator/admin, voice -> participant/member, ... */
@@ -91,7 +102,7 @@ export class Rooms {
     let state = this.get(channel);
     if (!state) {
       const members = new MemberView(this.ctx.directory.open(this.ctx.server, this.ctx.lower(channel)));
-      state = { name: channel, localpart, key, phase: 'joining', members, moderated: false, requestedNick };
+      state = { name: channel, localpart, key, phase: 'joining', members, moderated: false, requestedNick, parting: 0 };
       this.channels.set(this.ctx.lower(channel), state);
     } else if (key !== undefined) {
       state.key = key;
@@ -111,6 +122,8 @@ export class Rooms {
   failed(channel: string, error: GatewayError): boolean {
     const state = this.get(channel);
     if (!state) return false;
+    // A refusal of the JOIN that preceded our PART: that PART now gets 442, which answers it.
+    if (state.parting) return true;
     if (state.phase === 'joining') {
       this.forget(channel);
       this.ctx.events.joinFailed(state.localpart, state.requestedNick, error);
@@ -125,10 +138,66 @@ export class Rooms {
    * core shows the rooms as left when the status goes offline and keeps them for the re-join.
    */
   disconnected(): void {
-    for (const state of this.channels.values()) {
+    for (const state of this.all()) {
+      if (state.parting) {
+        // The PART is moot now; only a rejoin asked for since keeps the channel.
+        if (!state.rejoin) {
+          this.forget(state.name);
+          continue;
+        }
+        this.takeRejoin(state);
+      }
       state.phase = 'joining';
       state.members.clear();
     }
+  }
+
+  /** The user leaves: the PART is on its way and the channel is out of XMPP's view until answered. */
+  leaving(state: ChannelState): void {
+    state.parting++;
+    state.leftJoined = state.phase === 'joined';
+    state.phase = 'joining';
+    state.rejoin = undefined;
+  }
+
+  /** A join while our PART is out: answered after the PART, by a fresh JOIN and NAMES. */
+  wantAgain(state: ChannelState, localpart: string, requestedNick: string, key?: string): void {
+    state.rejoin = { localpart, requestedNick, key: key ?? state.key };
+  }
+
+  /** Our PART was answered (echo, or 442: we were not in it). */
+  private partAnswered(state: ChannelState, status?: string): void {
+    state.parting = Math.max(0, state.parting - 1);
+    if (state.parting) return;
+    const self = state.members.get(this.ctx.lower(this.ctx.selfNick()));
+    state.members.clear();
+    if (state.rejoin) {
+      this.takeRejoin(state);
+      state.phase = 'joining';
+      this.ctx.sendJoin(state);
+      return;
+    }
+    this.forget(state.name);
+    if (state.leftJoined) this.ctx.events.occupantLeft(state.localpart, this.ctx.selfNick(), { self: true, status, ...this.lastAffiliation(state, self) });
+  }
+
+  private takeRejoin(state: ChannelState): void {
+    const rejoin = state.rejoin;
+    if (!rejoin) return;
+    state.localpart = rejoin.localpart;
+    state.requestedNick = rejoin.requestedNick;
+    state.key = rejoin.key;
+    state.rejoin = undefined;
+    state.parting = 0;
+    state.leftJoined = false;
+  }
+
+  /** 442 for a channel: true when it answers one of our PARTs. */
+  notOnChannel(channel: string): boolean {
+    const state = this.get(channel);
+    if (!state?.parting) return false;
+    this.partAnswered(state);
+    return true;
   }
 
   forget(channel: string): void {
@@ -164,7 +233,8 @@ export class Rooms {
     const state = this.get(channel);
     if (!state) return;
     state.members.replaceAll(users.map((u) => ({ key: this.ctx.lower(u.nick), nick: u.nick, modes: u.modes })));
-    if (state.phase === 'joining') this.announce(state);
+    // NAMES of a JOIN that preceded our PART announces nothing: the user asked to leave.
+    if (state.phase === 'joining' && !state.parting) this.announce(state);
   }
 
   onPart(channel: string, nick: string, message: string): void {
@@ -172,6 +242,10 @@ export class Rooms {
     if (!state) return;
     const status = message ? stripFormatting(message) : undefined;
     if (this.isSelf(nick)) {
+      if (state.parting) {
+        this.partAnswered(state, status);
+        return;
+      }
       const self = state.members.get(this.ctx.lower(nick));
       this.forget(channel);
       if (state.phase === 'joined') this.ctx.events.occupantLeft(state.localpart, nick, { self: true, status, ...this.lastAffiliation(state, self) });
@@ -188,6 +262,11 @@ export class Rooms {
     if (!state) return;
     const info = { kickedBy: by, reason: reason ? stripFormatting(reason) : undefined };
     if (this.isSelf(kicked)) {
+      // Kicked before our PART arrived: the PART gets 442, which settles the channel.
+      if (state.parting) {
+        state.members.clear();
+        return;
+      }
       this.forget(channel);
       this.ctx.events.occupantLeft(state.localpart, kicked, { ...info, self: true });
       return;

@@ -11,15 +11,21 @@ import { GatewayError } from '../../src/core/errors';
 import { formatLocalpart, isNick, parseLocalpart } from './address';
 import { sessionCommands } from './commands';
 import { guarded, IrcConnection } from './connection';
+import { CHANNEL_KEY_MAX, checkServerLimits, NICK_MAX, serverLimit } from './limits';
 import { attachListeners } from './listeners';
+import { NickKeeper } from './nick-keeper';
+import { NickServIdentify } from './nickserv';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
 import type { ChannelDirectory } from './channel-directory';
 import type { InboundGate } from './inbound-gate';
+import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { Rooms } from './rooms';
 import { bodyLines, singleLine, splitBody, textByteBudget } from './text';
 
 const NICK_CHANGE_TIMEOUT_MS = 15000;
+/** Below this many bytes of text per line, the target name is the problem, not the message. */
+const MIN_TEXT_BYTES = 64;
 
 interface PendingEcho {
   channel: string;
@@ -38,6 +44,8 @@ export interface SessionContext {
   directory: ChannelDirectory;
   /** The adapter's flow control. */
   gate?: InboundGate;
+  /** Where the connection may go (AdapterServices.outbound). */
+  outbound: OutboundPolicy;
 }
 
 export class IrcSession implements LegacySession {
@@ -57,6 +65,8 @@ export class IrcSession implements LegacySession {
   private away?: string;
   /** The MOTD is shown once per session, not after every reconnect. */
   motdShown = false;
+  readonly nickserv: NickServIdentify;
+  readonly keeper: NickKeeper;
 
   constructor(readonly ctx: SessionContext) {
     this.nick = ctx.settings.nick;
@@ -72,12 +82,29 @@ export class IrcSession implements LegacySession {
       selfNick: () => this.nick,
       contactLocalpart: (nick) => this.contactLocalpart(nick),
       roomLocalpart: (channel) => formatLocalpart({ kind: 'room', channel, server: this.server }, this.defaultServer),
+      sendJoin: (state) => this.sendJoin(state.name, state.key),
     });
+    this.nickserv = new NickServIdentify({
+      network: this.server,
+      password: ctx.settings.password,
+      trustedServers: ctx.options.nickserv.trustedServers,
+      lower: (name) => this.lower(name),
+      // Ahead of waiting re-joins: channels that need an identified nick should see it soon.
+      send: (line) => this.connection.queue.pushFront({ line, kind: 'control' }),
+      tell: (text) => this.events.message({ from: this.serverLocalpart, body: text, type: 'normal' }),
+    });
+    this.keeper = new NickKeeper({
+      wanted: () => this.connection.nick,
+      current: () => this.nick,
+      lower: (name) => this.lower(name),
+      canTry: () => this.connection.online && !this.pendingNick,
+      send: (line) => this.connection.send(line, 'control'),
+    }, { initialMs: ctx.options.reconnect.initialDelayMs, maxMs: ctx.options.reconnect.maxDelayMs });
     this.connection = new IrcConnection(ctx.settings, ctx.options, {
       attach: (client) => attachListeners(this, client),
       registered: (client, first) => this.onRegistered(client, first),
       lost: (reason, retryInMs) => this.onLost(reason, retryInMs),
-    }, ctx.logger, ctx.gate);
+    }, ctx.logger, ctx.outbound, ctx.gate);
   }
 
   get defaultServer(): string | undefined {
@@ -105,13 +132,18 @@ export class IrcSession implements LegacySession {
     return types.includes(target[0]);
   }
 
-  /** A localpart addressed by the user, checked to belong to this session's server. */
+  /** A localpart addressed by the user, checked to belong to this session's server and fit its limits. */
   private resolve(localpart: string) {
     const address = parseLocalpart(localpart, this.defaultServer);
     if (address.server !== this.server) {
       throw new GatewayError('item-not-found', `Your IRC registration is for ${this.server}; ${address.server} is another server.`);
     }
+    checkServerLimits(address, this.connection.client?.network.options);
     return address;
+  }
+
+  private sendJoin(channel: string, key?: string): void {
+    this.connection.send(key ? `JOIN ${channel} ${key}` : `JOIN ${channel}`, 'control', undefined, this.lower(channel));
   }
 
   start(): Promise<void> {
@@ -125,11 +157,8 @@ export class IrcSession implements LegacySession {
   private onRegistered(client: Client, first: boolean): void {
     this.nick = client.user.nick;
     this.events.status({ online: true, text: `Connected to ${this.server} as ${this.nick}` });
-    const control = (line: string) => ({ line, kind: 'control' as const });
+    const control = (line: string, channel?: string) => ({ line, kind: 'control' as const, channel });
     const lines = [];
-    if (this.ctx.settings.password && !this.connection.saslDone) {
-      lines.push(control(`PRIVMSG NickServ :IDENTIFY ${this.ctx.settings.password}`));
-    }
     if (this.away !== undefined) lines.push(control(`AWAY :${this.away}`));
     if (first) {
       for (const channel of this.ctx.settings.channels) {
@@ -137,23 +166,32 @@ export class IrcSession implements LegacySession {
       }
     }
     for (const state of this.rooms.all()) {
-      lines.push(control(state.key ? `JOIN ${state.name} ${state.key}` : `JOIN ${state.name}`));
+      lines.push(control(state.key ? `JOIN ${state.name} ${state.key}` : `JOIN ${state.name}`, this.lower(state.name)));
     }
     // Before anything queued while offline, so messages to channels find us in them.
     this.connection.queue.pushFront(...lines);
+    if (!this.connection.saslDone) this.nickserv.start();
+    this.keeper.check();
   }
 
   private onLost(reason: string, retryInMs?: number): void {
+    this.nickserv.reset();
+    this.keeper.stop();
     this.rooms.disconnected();
     this.pendingNick?.reject(new GatewayError('remote-server-timeout', 'The IRC connection was lost.'));
     const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
     this.events.status({ online: false, text });
   }
 
-  /** Queues lines; throws resource-constraint when the flood queue is full. */
-  private queueLines(lines: string[], onAllSent?: () => void): void {
-    const last = onAllSent && guarded(this.logger, 'sent', onAllSent);
-    const items = lines.map((line, i) => ({ line, kind: 'message' as const, sent: i === lines.length - 1 ? last : undefined }));
+  /**
+   * Queues the lines of one XMPP message; throws resource-constraint when the flood queue is full.
+   * `failed` runs once if any of them is given up unsent (shutdown); `channel` keeps them behind
+   * that channel's waiting JOIN.
+   */
+  private queueLines(lines: string[], notify: { sent?: () => void; failed?: () => void; channel?: string } = {}): void {
+    const last = notify.sent && guarded(this.logger, 'sent', notify.sent);
+    const failed = notify.failed && guarded(this.logger, 'failed', notify.failed);
+    const items = lines.map((line, i) => ({ line, kind: 'message' as const, channel: notify.channel, failed, sent: i === lines.length - 1 ? last : undefined }));
     if (!this.connection.queue.push(...items)) {
       throw new GatewayError('resource-constraint', 'Too many messages are waiting to be sent to IRC; try again in a moment.');
     }
@@ -161,6 +199,7 @@ export class IrcSession implements LegacySession {
 
   private messageLines(target: string, body: string, action?: boolean): string[] {
     const budget = textByteBudget({ command: 'PRIVMSG', target, nick: this.nick, action });
+    if (budget < MIN_TEXT_BYTES) throw new GatewayError('not-acceptable', `${target.slice(0, 20)}… is too long an IRC name to send messages to.`);
     const texts = splitBody(body, budget);
     if (!texts.length) throw new GatewayError('not-acceptable', 'IRC cannot send an empty message.');
     return texts.map((text) => (action ? `PRIVMSG ${target} :\x01ACTION ${text}\x01` : `PRIVMSG ${target} :${text}`));
@@ -180,10 +219,12 @@ export class IrcSession implements LegacySession {
     const lines = this.messageLines(address.nick, body, message.action);
     this.peerForms.set(this.lower(address.nick), message.to);
     this.lastSent.set(this.lower(address.nick), { peer: message.to, id: message.id, fromResource: message.fromResource });
-    this.queueLines(lines, () => {
-      if (message.receiptRequested && message.id) {
-        this.events.receipt({ peer: message.to, id: message.id, fromResource: message.fromResource });
-      }
+    const ref = { peer: message.to, id: message.id, fromResource: message.fromResource };
+    this.queueLines(lines, {
+      sent: () => {
+        if (message.receiptRequested && message.id) this.events.receipt({ ...ref, id: message.id });
+      },
+      failed: () => this.events.messageError(ref, shutDownError()),
     });
   }
 
@@ -217,11 +258,18 @@ export class IrcSession implements LegacySession {
     const address = this.resolve(request.room);
     if (address.kind !== 'room') throw new GatewayError('bad-request', `${request.room} is not an IRC channel.`);
     const existing = this.rooms.get(address.channel);
-    if (existing?.phase === 'joined') {
-      this.rooms.announce(existing);
-      return;
+    if (existing && !existing.parting) {
+      if (existing.phase === 'joined') this.rooms.announce(existing);
+      return; // otherwise the pending join answers every resource
     }
-    if (existing) return; // the pending join answers every resource
+    const max = this.options.maxChannels;
+    // A channel being left (PART out, no rejoin) no longer counts.
+    if (!existing && this.rooms.all().filter((s) => !s.parting || s.rejoin).length >= max) {
+      throw new GatewayError('resource-constraint', `You are in ${max} IRC channels, the most this gateway allows per user; leave one before joining ${address.channel}.`);
+    }
+    if (request.password && request.password.length > CHANNEL_KEY_MAX) {
+      throw new GatewayError('not-acceptable', `The room password (channel key) is too long (${request.password.length} characters; at most ${CHANNEL_KEY_MAX}).`);
+    }
     if (request.nick && !this.isSelf(request.nick) && this.connection.online) {
       try {
         await this.changeOwnNick(request.nick);
@@ -232,8 +280,14 @@ export class IrcSession implements LegacySession {
       }
     }
     const key = request.password ? singleLine(request.password).replace(/ /g, '') : undefined;
+    const parting = this.rooms.get(address.channel);
+    if (parting?.parting) {
+      // Our PART is still out: JOIN after its answer, or the echo would take the user out again.
+      this.rooms.wantAgain(parting, request.room, request.nick || this.nick, key);
+      return;
+    }
     const state = this.rooms.want(address.channel, request.room, request.nick || this.nick, key);
-    if (this.connection.online) this.connection.send(key ? `JOIN ${state.name} ${key}` : `JOIN ${state.name}`, 'control');
+    if (this.connection.online) this.sendJoin(state.name, key);
   }
 
   async leaveRoom(room: string, status?: string): Promise<void> {
@@ -246,8 +300,13 @@ export class IrcSession implements LegacySession {
       if (state.phase === 'joined') this.events.room.occupantLeft(state.localpart, this.nick, { self: true, status });
       return;
     }
-    const reason = status ? singleLine(status) : '';
-    this.connection.send(reason ? `PART ${state.name} :${reason}` : `PART ${state.name}`, 'control');
+    if (state.parting) {
+      state.rejoin = undefined; // a PART is already out; a rejoin asked for since is cancelled
+      return;
+    }
+    this.rooms.leaving(state);
+    const reason = status ? singleLine(status).slice(0, 300) : '';
+    this.connection.send(reason ? `PART ${state.name} :${reason}` : `PART ${state.name}`, 'control', undefined, this.lower(state.name));
   }
 
   private joinedChannel(room: string) {
@@ -261,13 +320,22 @@ export class IrcSession implements LegacySession {
     const state = this.joinedChannel(room);
     const lines = this.messageLines(state.name, message.body, message.action);
     const body = bodyLines(message.body).join('\n');
-    if (this.connection.client?.network.cap.isEnabled('echo-message')) {
-      this.pendingEchoes.push({ channel: this.lower(state.name), remaining: lines.length, body, id: message.id, action: message.action });
-      this.queueLines(lines);
-      return;
-    }
-    // No echo-message: reflect once, when the last line has left, as the server would have.
-    this.queueLines(lines, () => this.events.room.message(state.localpart, { nick: this.nick, body, id: message.id, action: message.action }));
+    const channel = this.lower(state.name);
+    const localpart = state.localpart;
+    const echo = this.connection.client?.network.cap.isEnabled('echo-message')
+      ? { channel, remaining: lines.length, body, id: message.id, action: message.action } : undefined;
+    this.queueLines(lines, {
+      channel,
+      // No echo-message: reflect once, when the last line has left, as the server would have.
+      sent: echo ? undefined : () => this.events.room.message(localpart, { nick: this.nick, body, id: message.id, action: message.action }),
+      failed: () => {
+        const index = echo ? this.pendingEchoes.indexOf(echo) : -1;
+        if (index !== -1) this.pendingEchoes.splice(index, 1);
+        this.events.room.error(localpart, shutDownError(), message.id);
+      },
+    });
+    // Only once queued: a refused message must leave no echo waiting. Echoes arrive later anyway.
+    if (echo) this.pendingEchoes.push(echo);
   }
 
   async setSubject(room: string, subject: string): Promise<void> {
@@ -282,6 +350,8 @@ export class IrcSession implements LegacySession {
 
   /** IRC nicks are per connection: this renames the user in every channel. */
   changeOwnNick(nick: string): Promise<void> {
+    const limit = serverLimit(this.connection.client?.network.options, 'NICKLEN') ?? NICK_MAX;
+    if (nick.length > limit) return Promise.reject(new GatewayError('not-acceptable', `Nicknames on ${this.server} have at most ${limit} characters.`));
     if (!isNick(nick)) return Promise.reject(new GatewayError('not-acceptable', `"${nick}" is not a valid IRC nickname.`));
     if (this.isSelf(nick) && this.nick === nick) return Promise.resolve();
     if (!this.connection.online) return Promise.reject(new GatewayError('remote-server-timeout', 'Not connected to IRC right now.'));
@@ -312,7 +382,17 @@ export class IrcSession implements LegacySession {
     await this.connection.quit('Disconnected by the user');
   }
 
+  /**
+   * Shutdown: the flood queue keeps going until empty or `deadline`; each XMPP message with a line
+   * left unsent then gets one error back (its lines share one `failed`).
+   */
+  async drain(deadline: number): Promise<void> {
+    const unsent = await this.connection.queue.drain(deadline);
+    for (const failed of new Set(unsent.map((line) => line.failed))) failed?.();
+  }
+
   async logout(): Promise<void> {
+    this.keeper.stop();
     this.pendingNick?.reject(new GatewayError('gone', 'Logged out.'));
     try {
       await this.connection.quit('Leaving');
@@ -320,4 +400,8 @@ export class IrcSession implements LegacySession {
       this.rooms.dispose();
     }
   }
+}
+
+function shutDownError(): GatewayError {
+  return new GatewayError('remote-server-timeout', 'The gateway shut down before this message reached IRC.');
 }

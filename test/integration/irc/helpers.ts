@@ -4,13 +4,17 @@ import ircAdapter from '../../../adapters/irc';
 import { ircOptionsSchema } from '../../../adapters/irc/options';
 import { MemoryKeyValue } from '../../harness/memory-kv';
 import { recordingEvents } from '../../harness/recording-events';
+import type { OutboundPolicy } from '../../../src/core/outbound-policy';
+import { allowLoopback, noRegistration } from '../../support/outbound';
 
-export function testAdapter(options: Record<string, unknown>): Adapter {
+export function testAdapter(options: Record<string, unknown>, outbound: OutboundPolicy = allowLoopback()): Adapter {
   return ircAdapter.create({
     domain: 'irc.example.org',
     logger: pino({ level: 'silent' }),
     store: new MemoryKeyValue(),
     http: { route: () => undefined },
+    outbound,
+    credentials: noRegistration,
   }, ircOptionsSchema.parse(options));
 }
 

@@ -1,9 +1,7 @@
 /**
- * Password handling. ngircd offers no SASL, so SASL is exercised against a small scripted IRC
- * server on loopback (scripted-server.ts); NickServ IDENTIFY against ngircd.
+ * Password handling with SASL. ngircd offers no SASL, so it is exercised against a small scripted
+ * IRC server on loopback (scripted-server.ts); NickServ IDENTIFY is in nickserv.test.ts.
  */
-import { Ngircd, ngircdAvailable } from '../../harness/ngircd';
-import { RawIrcClient } from './raw-client';
 import { ScriptedIrcServer } from './scripted-server';
 import { fixedServerOptions, login, testAdapter } from './helpers';
 
@@ -35,23 +33,5 @@ describe('IRC passwords: SASL PLAIN', () => {
     servers.push(scripted);
     const adapter = testAdapter(fixedServerOptions(scripted.port, { connectTimeoutMs: 500 }));
     await expect(login(adapter, 'sam')).rejects.toMatchObject({ condition: 'remote-server-timeout' });
-  });
-});
-
-const run = ngircdAvailable() ? describe : describe.skip;
-
-run('IRC passwords: NickServ when the server has no SASL', () => {
-  let ircd: Ngircd;
-  beforeAll(async () => { ircd = await Ngircd.start(); });
-  afterAll(async () => { await ircd?.stop(); });
-
-  test('the password goes to NickServ as IDENTIFY after registration', async () => {
-    const nickserv = await RawIrcClient.connect(ircd.port, 'NickServ');
-    const adapter = testAdapter(fixedServerOptions(ircd.port));
-    const s = await login(adapter, 'tom', { password: 'hunter2' });
-    const identify = await nickserv.waitFor((l) => l.command === 'PRIVMSG' && l.nick === 'tom');
-    expect(identify.params[1]).toBe('IDENTIFY hunter2');
-    await s.session.logout();
-    nickserv.close();
   });
 });

@@ -16,6 +16,8 @@ export interface Script {
 export class ScriptedIrcServer {
   readonly received: string[] = [];
   private readonly sockets = new Set<Socket>();
+  /** Every connection accepted so far, closed or not. */
+  acceptedConnections = 0;
   private constructor(private readonly server: Server, readonly port: number) {}
 
   static async start(script: Script): Promise<ScriptedIrcServer> {
@@ -26,7 +28,13 @@ export class ScriptedIrcServer {
     return instance;
   }
 
+  /** Connections still open. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   private accept(socket: Socket, script: Script): void {
+    this.acceptedConnections++;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);

@@ -31,5 +31,7 @@ describe('IRC localparts', () => {
     expect(() => parseLocalpart('bad\\20nick%irc.x.net')).toThrow(/neither an IRC nickname nor a channel/);
     expect(() => parseLocalpart('nick%not_a_host')).toThrow(/not an IRC server name/);
     expect(() => parseLocalpart('9lives%irc.x.net')).toThrow(expect.objectContaining({ condition: 'jid-malformed' }));
+    expect(() => parseLocalpart(`${'n'.repeat(1000)}%irc.x.net`)).toThrow(/nicknames have at most 64 characters; this one has 1000/);
+    expect(() => parseLocalpart(`#${'c'.repeat(300)}%irc.x.net`)).toThrow(/channel names have at most 200/);
   });
 });

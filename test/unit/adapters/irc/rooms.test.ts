@@ -26,6 +26,7 @@ describe('Rooms state', () => {
   function rooms(directory = new ChannelDirectory(), me = 'me') {
     const recorder = recordingEvents();
     let self = me;
+    const joins: string[] = [];
     const r = new Rooms({
       events: recorder.events.room,
       directory,
@@ -34,8 +35,9 @@ describe('Rooms state', () => {
       selfNick: () => self,
       contactLocalpart: (n) => n,
       roomLocalpart: (c) => c,
+      sendJoin: (state) => joins.push(state.key ? `${state.name} ${state.key}` : state.name),
     });
-    return { r, ...recorder, rename: (n: string) => { self = n; } };
+    return { r, joins, ...recorder, rename: (n: string) => { self = n; } };
   }
 
   test('joined is emitted once NAMES completes, with the topic, then changes flow', () => {
@@ -118,5 +120,88 @@ describe('Rooms state', () => {
     expect(directory.size).toBe(1);
     b.r.dispose();
     expect(directory.size).toBe(0);
+  });
+
+  /** A joined #c with one other member, as after JOIN and NAMES. */
+  function joinedRoom() {
+    const room = rooms();
+    room.r.want('#c', '#c', 'me');
+    room.r.onJoin('#c', 'me');
+    room.r.onNames('#c', [{ nick: 'me', modes: ['o'] }, { nick: 'other', modes: [] }]);
+    room.log.splice(0);
+    return room;
+  }
+  const kinds = (log: { kind: string }[]) => log.map((e) => e.kind);
+
+  test('leave then join before the PART is answered: JOIN again after it, joined after the new NAMES, never reported gone', () => {
+    const { r, log, joins } = joinedRoom();
+    r.leaving(r.get('#c')!);
+    r.wantAgain(r.get('#c')!, '#c', 'me');
+    expect(joins).toEqual([]);
+    r.onPart('#c', 'me', '');
+    expect(joins).toEqual(['#c']);
+    expect(log).toEqual([]);
+    r.onJoin('#c', 'me');
+    r.onNames('#c', [{ nick: 'me', modes: [] }, { nick: 'other', modes: [] }]);
+    expect(kinds(log)).toEqual(['room.joined']);
+    expect(r.get('#c')?.phase).toBe('joined');
+  });
+
+  test('leave, join, leave: the last word is leave, reported once when the PART is answered', () => {
+    const { r, log, joins } = joinedRoom();
+    const state = r.get('#c')!;
+    r.leaving(state);
+    r.wantAgain(state, '#c', 'me');
+    state.rejoin = undefined; // what IrcSession.leaveRoom does while a PART is out
+    r.onPart('#c', 'me', 'bye');
+    expect(joins).toEqual([]);
+    expect(log).toEqual([{ kind: 'room.occupantLeft', args: ['#c', 'me', { self: true, status: 'bye', affiliation: 'admin' }] }]);
+    expect(r.get('#c')).toBeUndefined();
+  });
+
+  test('a JOIN answered after our PART was sent announces nothing; the rejoin announces once', () => {
+    const { r, log, joins } = rooms();
+    r.want('#c', '#c', 'me');
+    const state = r.get('#c')!;
+    r.leaving(state); // PART sent while the JOIN was still out
+    r.wantAgain(state, '#c', 'me', 'key');
+    r.onJoin('#c', 'me');
+    r.onNames('#c', [{ nick: 'me', modes: [] }]);
+    expect(log).toEqual([]);
+    r.onPart('#c', 'me', '');
+    expect(joins).toEqual(['#c key']);
+    r.onJoin('#c', 'me');
+    r.onNames('#c', [{ nick: 'me', modes: [] }]);
+    expect(kinds(log)).toEqual(['room.joined']);
+  });
+
+  test('a refused JOIN before our PART waits for the PART\'s 442, which then starts the rejoin', () => {
+    const { r, log, joins } = rooms();
+    r.want('#c', '#c', 'me');
+    const state = r.get('#c')!;
+    r.leaving(state);
+    r.wantAgain(state, '#c', 'me');
+    expect(r.failed('#c', joinError('banned_from_channel', undefined, '#c')!)).toBe(true);
+    expect(log).toEqual([]);
+    expect(r.notOnChannel('#c')).toBe(true);
+    expect(joins).toEqual(['#c']);
+    // The rejoin's own refusal reaches the user.
+    r.failed('#c', joinError('banned_from_channel', undefined, '#c')!);
+    expect(kinds(log)).toEqual(['room.joinFailed']);
+    expect(r.notOnChannel('#c')).toBe(false);
+  });
+
+  test('a disconnect while parting keeps only a channel with a rejoin pending', () => {
+    const { r } = rooms();
+    for (const name of ['#a', '#b']) {
+      r.want(name, name, 'me');
+      r.onJoin(name, 'me');
+      r.onNames(name, [{ nick: 'me', modes: [] }]);
+      r.leaving(r.get(name)!);
+    }
+    r.wantAgain(r.get('#b')!, '#b', 'me');
+    r.disconnected();
+    expect(r.get('#a')).toBeUndefined();
+    expect(r.get('#b')).toMatchObject({ phase: 'joining', parting: 0 });
   });
 });
