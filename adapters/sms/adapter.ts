@@ -1,5 +1,5 @@
 import type {
-  Adapter, AdapterServices, AdhocCommand, FormField, LegacyAddressInfo, LegacySession, LoginRequest,
+  Adapter, AdapterServices, AdhocCommand, Credentials, FormField, LegacyAddressInfo, LegacySession, LoginRequest,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import type { SmsOptions } from './options';
@@ -9,6 +9,9 @@ import { SmsStore } from './sms-store';
 import { BaseUrlRequestClient, TwilioAccount, type IncomingNumber, type TwilioCredentials } from './twilio-api';
 import { apiError, isAuthFailure, type ApiFailure } from './twilio-errors';
 import { Webhooks, type LiveOwner } from './webhooks';
+
+/** Stops a replay of kept webhooks: the session it was for has logged out or been replaced. */
+class SessionReplaced extends Error {}
 
 /** What the adapter keeps per user (LoginRequest.state). */
 interface UserState {
@@ -79,6 +82,8 @@ export class SmsAdapter implements Adapter {
       inboundUrl: this.inboundUrl ?? '',
       statusUrl: this.statusUrl ?? '',
       liveOwner: (number) => this.liveOwner(number),
+      offlineBounds: { maxMessages: options.offlineMaxMessages, maxBytes: options.offlineMaxBytes },
+      offlineToken: (user: string) => this.storedAuthToken(user),
     });
     this.webhooks.mount(services.http, inboundPath, statusPath);
     this.commands = [{
@@ -101,6 +106,11 @@ export class SmsAdapter implements Adapter {
   private liveOwner(number: string): LiveOwner | undefined {
     const session = this.live.get(number);
     return session && { user: session.user, authToken: session.account.creds.authToken, events: session.events };
+  }
+
+  private async storedAuthToken(user: string): Promise<string | undefined> {
+    const token = (await this.services.credentials(user))?.authToken?.trim();
+    return token ? token : undefined;
   }
 
   parseAddress(localpart: string): LegacyAddressInfo {
@@ -177,6 +187,7 @@ export class SmsAdapter implements Adapter {
       store: this.store,
       defaultCountry: this.options.defaultCountry,
       maxSegmentLength: this.options.maxSegmentLength,
+      maxParts: this.options.maxParts,
       ...(this.statusUrl ? { statusUrl: this.statusUrl } : {}),
       detach: (s) => {
         if (this.live.get(s.number) === s) this.live.delete(s.number);
@@ -187,9 +198,17 @@ export class SmsAdapter implements Adapter {
     this.later(async () => {
       session.setOnline(offlineText === undefined, offlineText, true);
       if (notice) request.events.message({ from: '', body: notice, type: 'chat' });
-      const replayed = await this.store.drainPending(number, async (pending) => {
-        if (this.live.get(number) === session) await this.webhooks.replay(pending, this.liveOwner(number)!);
-      });
+      let replayed = 0;
+      try {
+        replayed = await this.store.offline.drain(number, async (pending) => {
+          const owner = this.liveOwner(number);
+          if (this.live.get(number) !== session || !owner) throw new SessionReplaced();
+          await this.webhooks.replay(pending, owner);
+        });
+      } catch (err) {
+        // What is left stays kept for the session that took over (or the next login).
+        if (!(err instanceof SessionReplaced)) throw err;
+      }
       if (replayed > 0) this.services.logger.info({ user: request.user, replayed }, 'sms: webhooks kept while logged out were processed');
     });
     return session;

@@ -14,6 +14,11 @@ export const smsOptionsSchema = z.object({
   configureWebhook: z.boolean().default(true),
   /** Longest body sent as one message; longer ones are split into numbered parts. */
   maxSegmentLength: z.number().int().min(20).max(1600).default(1600),
+  /**
+   * Most SMS one XMPP message may become; longer bodies are refused before anything is sent
+   * (each part is billed: a 1 MB stanza would otherwise be hundreds of messages).
+   */
+  maxParts: z.number().int().min(1).max(100).default(10),
   /** Timeout of one REST API request. */
   requestTimeoutMs: z.number().int().min(100).max(120000).default(15000),
   /** Retries of a REST call answered 429 / 5xx, with exponential backoff from retryBaseDelayMs. */
@@ -21,6 +26,10 @@ export const smsOptionsSchema = z.object({
   retryBaseDelayMs: z.number().int().min(1).max(60000).default(500),
   /** How long inbound MessageSids are remembered to drop Twilio's retries of the same webhook. */
   dedupeTtlMs: z.number().int().min(1000).default(48 * 3600 * 1000),
+  /** Webhooks kept per number while its owner is logged out: at most this many... */
+  offlineMaxMessages: z.number().int().min(1).max(100000).default(500),
+  /** ...and at most this many bytes; past either bound Twilio is answered 503 (retry later). */
+  offlineMaxBytes: z.number().int().min(1024).default(2 * 1024 * 1024),
 });
 
 export type SmsOptions = Omit<z.infer<typeof smsOptionsSchema>, 'defaultCountry'> & { defaultCountry: CountryCode };

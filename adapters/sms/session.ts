@@ -14,6 +14,8 @@ export interface SessionContext {
   store: SmsStore;
   defaultCountry: CountryCode;
   maxSegmentLength: number;
+  /** Most SMS one XMPP message may become. */
+  maxParts: number;
   statusUrl?: string;
   /** Called by logout: the adapter stops routing webhooks of this number to this session. */
   detach(session: SmsSession): void;
@@ -31,9 +33,21 @@ function composeText(message: OutboundMessage, mediaUrls: string[]): string {
   return body;
 }
 
+/** One XMPP message being sent as SMS, for drain() to wait for or give up on. */
+interface Flight {
+  message: OutboundMessage;
+  parts: number;
+  sent: number;
+  /** drain() gave up and told the sender: later results of this send are ignored. */
+  abandoned: boolean;
+  abort: AbortController;
+}
+
 /** One user's Twilio number, logged in: sends SMS, and is where webhooks for the number go. */
 export class SmsSession implements LegacySession {
   private online = true;
+  private readonly flights = new Set<Flight>();
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly ctx: SessionContext,
@@ -58,9 +72,38 @@ export class SmsSession implements LegacySession {
     }
     const text = composeText(message, mediaUrls);
     if (!text && mediaUrls.length === 0) throw new GatewayError('bad-request', 'The message is empty; there is nothing to send as SMS.');
-    const parts = text ? splitBody(text, this.ctx.maxSegmentLength) : [''];
+    const parts = this.split(text);
+    const flight: Flight = { message, parts: parts.length, sent: 0, abandoned: false, abort: new AbortController() };
+    this.flights.add(flight);
+    try {
+      await this.sendParts(flight, to, parts, mediaUrls);
+    } catch (err) {
+      // drain() has already told the sender; a second error for the same message would confuse.
+      if (!flight.abandoned) throw err;
+    } finally {
+      this.land(flight);
+    }
+  }
+
+  /** Parts to send, refused above maxParts before any API call: every part is billed. */
+  private split(text: string): string[] {
+    const { maxParts, maxSegmentLength } = this.ctx;
+    const refuse = (count: string) => new GatewayError('not-acceptable',
+      `This message is ${text.length} characters long and would need ${count} SMS; this gateway sends at most ${maxParts} SMS per message `
+      + `(about ${maxParts * maxSegmentLength} characters). Shorten it or send it in several messages.`);
+    if (!text) return [''];
+    // Each part holds at most maxSegmentLength characters: no need to split a body that cannot fit.
+    if (text.length > maxParts * maxSegmentLength) throw refuse(`more than ${maxParts}`);
+    const parts = splitBody(text, maxSegmentLength);
+    if (parts.length > maxParts) throw refuse(String(parts.length));
+    return parts;
+  }
+
+  private async sendParts(flight: Flight, to: string, parts: string[], mediaUrls: string[]): Promise<void> {
+    const { message } = flight;
     const group = randomUUID();
     for (const [index, part] of parts.entries()) {
+      if (flight.abandoned) return;
       let sid: string;
       try {
         ({ sid } = await this.account.sendMessage({
@@ -69,21 +112,64 @@ export class SmsSession implements LegacySession {
           body: part,
           ...(this.ctx.statusUrl ? { statusCallback: this.ctx.statusUrl } : {}),
           ...(index === 0 && mediaUrls.length > 0 ? { mediaUrl: mediaUrls } : {}),
-        }));
+        }, flight.abort.signal));
       } catch (err) {
+        if (flight.abandoned) return;
         throw this.sendFailure(err as ApiFailure, index, parts.length);
       }
+      if (flight.abandoned) return;
+      flight.sent++;
       this.setOnline(true);
-      await this.ctx.store.rememberOutbound(sid, {
-        user: this.user,
-        peer: message.to,
-        ...(message.id !== undefined ? { id: message.id } : {}),
-        receiptRequested: message.receiptRequested,
-        fromResource: message.fromResource,
-        group,
-        parts: parts.length,
-      });
+      try {
+        await this.ctx.store.rememberOutbound(sid, {
+          user: this.user,
+          peer: message.to,
+          ...(message.id !== undefined ? { id: message.id } : {}),
+          receiptRequested: message.receiptRequested,
+          fromResource: message.fromResource,
+          group,
+          parts: parts.length,
+        });
+      } catch (err) {
+        // The SMS is on its way; failing the message now would make the user send it twice.
+        this.ctx.logger.warn({ user: this.user, err: (err as Error).message }, 'sms: sent, but the store failed: no delivery report for this part');
+      }
     }
+  }
+
+  private land(flight: Flight): void {
+    if (!this.flights.delete(flight) || this.flights.size > 0) return;
+    const waiting = this.idle;
+    this.idle = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /**
+   * Shutdown: waits for sends in flight (retries and their backoff included) until `deadline`;
+   * each message still unfinished then gets one messageError, and its late outcome is ignored.
+   */
+  async drain(deadline: number): Promise<void> {
+    if (this.flights.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idle.push(resolve)),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.max(0, deadline - Date.now())); }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const flight of [...this.flights]) this.abandon(flight);
+  }
+
+  private abandon(flight: Flight): void {
+    flight.abandoned = true;
+    flight.abort.abort();
+    this.land(flight);
+    const { message } = flight;
+    const sent = flight.sent > 0 ? ` Parts 1-${flight.sent} of ${flight.parts} were sent; the rest were not.` : '';
+    this.events.messageError(
+      { peer: message.to, ...(message.id !== undefined ? { id: message.id } : {}), fromResource: message.fromResource },
+      new GatewayError('service-unavailable', `The gateway shut down before Twilio confirmed this SMS, so it may not have been sent.${sent} Please send it again later.`, 'wait'),
+    );
   }
 
   private sendFailure(err: ApiFailure, index: number, total: number): GatewayError {

@@ -1,4 +1,5 @@
 import type { KeyValue } from '../../src/store/types';
+import { OfflineQueue } from './offline-queue';
 
 /** What is remembered about one sent SMS part, to turn status callbacks into receipts/errors. */
 export interface OutboundRef {
@@ -17,18 +18,7 @@ interface GroupState {
   failed: boolean;
 }
 
-/** A signed webhook request kept until its owner's session is back (verified then). */
-export interface PendingRequest {
-  kind: 'inbound' | 'status';
-  url: string;
-  signature: string;
-  params: Record<string, string>;
-  receivedAt: number;
-}
-
 const OUTBOUND_TTL_MS = 7 * 24 * 3600 * 1000;
-/** Bounds what an unverifiable flood can make us store for one number. */
-const MAX_PENDING_PER_NUMBER = 500;
 
 /**
  * The adapter-wide persistent state, on the shared KeyValue. Read-modify-write sequences on a
@@ -36,8 +26,12 @@ const MAX_PENDING_PER_NUMBER = 500;
  */
 export class SmsStore {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Webhooks kept while a number's owner is logged out. */
+  readonly offline: OfflineQueue;
 
-  constructor(private readonly kv: KeyValue) {}
+  constructor(private readonly kv: KeyValue) {
+    this.offline = new OfflineQueue(kv);
+  }
 
   private exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(key) ?? Promise.resolve();
@@ -73,7 +67,7 @@ export class SmsStore {
     return this.exclusive(`owner:${number}`, async () => {
       if ((await this.ownerOf(number)) !== user) return false;
       await this.kv.delete(`owner:${number}`);
-      await this.kv.delete(`pending:${number}`);
+      await this.offline.clear(number);
       if ((await this.numberOf(user)) === number) await this.kv.delete(`number-of:${user}`);
       return true;
     });
@@ -114,31 +108,6 @@ export class SmsStore {
       state.delivered.push(messageSid);
       await this.kv.set(key, state, OUTBOUND_TTL_MS);
       return state.delivered.length === ref.parts ? 'complete' : undefined;
-    });
-  }
-
-  addPending(number: string, request: PendingRequest): Promise<boolean> {
-    const key = `pending:${number}`;
-    return this.exclusive(key, async () => {
-      const list = (await this.kv.get<PendingRequest[]>(key)) ?? [];
-      const sid = request.params.MessageSid;
-      // A retried webhook replaces its earlier copy instead of piling up.
-      const kept = list.filter((p) => !(p.kind === request.kind && p.params.MessageSid === sid && p.params.MessageStatus === request.params.MessageStatus));
-      if (kept.length >= MAX_PENDING_PER_NUMBER) return false;
-      kept.push(request);
-      await this.kv.set(key, kept);
-      return true;
-    });
-  }
-
-  /** Hands each pending request to `handle`, then forgets them (a crash in between replays, never loses). */
-  drainPending(number: string, handle: (request: PendingRequest) => Promise<void>): Promise<number> {
-    const key = `pending:${number}`;
-    return this.exclusive(key, async () => {
-      const list = (await this.kv.get<PendingRequest[]>(key)) ?? [];
-      for (const request of list) await handle(request);
-      if (list.length > 0) await this.kv.delete(key);
-      return list.length;
     });
   }
 }

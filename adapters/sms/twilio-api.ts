@@ -80,6 +80,20 @@ function shouldRetry(err: ApiFailure): boolean {
   return err.status === 429 || err.status >= 500;
 }
 
+/** Waits `ms`, or less if `signal` aborts first. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** One user's Twilio account, with the handful of REST calls the adapter makes. */
 export class TwilioAccount {
   private readonly client: twilio.Twilio;
@@ -90,17 +104,21 @@ export class TwilioAccount {
       : twilio(creds.accountSid, creds.authToken, { httpClient });
   }
 
-  /** Throws an ApiFailure (status/code) on any error, after retrying 429/5xx with exponential backoff. */
-  private async call<T>(op: () => Promise<T>): Promise<T> {
+  /**
+   * Throws an ApiFailure (status/code) on any error, after retrying 429/5xx with exponential
+   * backoff. Once `signal` aborts no further attempt starts (a shutdown gave up on the send).
+   */
+  private async call<T>(op: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await op();
       } catch (err) {
         const failure = toApiFailure(err);
-        if (attempt >= this.retry.retries || !shouldRetry(failure)) throw failure;
+        if (attempt >= this.retry.retries || !shouldRetry(failure) || signal?.aborted) throw failure;
         // Full jitter keeps many sessions hitting the same 429 from retrying in lockstep.
         const ceiling = this.retry.baseDelayMs * 2 ** attempt;
-        await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
+        await pause(ceiling / 2 + Math.random() * (ceiling / 2), signal);
+        if (signal?.aborted) throw failure;
       }
     }
   }
@@ -120,14 +138,14 @@ export class TwilioAccount {
     await this.call(() => this.client.incomingPhoneNumbers(numberSid).update({ smsUrl, smsMethod: 'POST' }));
   }
 
-  async sendMessage(params: { from: string; to: string; body: string; statusCallback?: string; mediaUrl?: string[] }): Promise<SentMessage> {
+  async sendMessage(params: { from: string; to: string; body: string; statusCallback?: string; mediaUrl?: string[] }, signal?: AbortSignal): Promise<SentMessage> {
     const message = await this.call(() => this.client.messages.create({
       from: params.from,
       to: params.to,
       body: params.body,
       ...(params.statusCallback ? { statusCallback: params.statusCallback } : {}),
       ...(params.mediaUrl && params.mediaUrl.length > 0 ? { mediaUrl: params.mediaUrl } : {}),
-    }));
+    }), signal);
     return { sid: message.sid, status: message.status };
   }
 }

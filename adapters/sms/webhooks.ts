@@ -2,9 +2,11 @@ import twilio from 'twilio';
 import type { Logger } from 'pino';
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { AdapterEvents, InboundMessage, OobLink } from '../../src/core/adapter';
+import { LogLimiter } from '../../src/http/log-limit';
 import type { HttpRequest, HttpResponse, HttpRoutes } from '../../src/http/types';
+import type { PendingRequest, QueueBounds } from './offline-queue';
 import { senderLocalpart, toE164 } from './phone';
-import type { PendingRequest, SmsStore } from './sms-store';
+import type { SmsStore } from './sms-store';
 import { deliveryError } from './twilio-errors';
 
 /** A number whose owner's session is logged in: what a webhook for it needs. */
@@ -22,6 +24,12 @@ export interface WebhookContext {
   inboundUrl: string;
   statusUrl: string;
   liveOwner(number: string): LiveOwner | undefined;
+  /**
+   * The auth token of a registered user who is not logged in, read from the registration.
+   * Absent when the gateway cannot provide it: webhooks are then kept unverified and checked at login.
+   */
+  offlineToken(user: string): Promise<string | undefined>;
+  offlineBounds: QueueBounds;
 }
 
 const EMPTY_TWIML: HttpResponse = {
@@ -32,6 +40,13 @@ const EMPTY_TWIML: HttpResponse = {
 const OK_EMPTY: HttpResponse = { status: 200, headers: { 'content-type': 'text/plain' }, body: '' };
 const FORBIDDEN: HttpResponse = { status: 403, headers: { 'content-type': 'text/plain' }, body: 'invalid signature\n' };
 const BAD_REQUEST: HttpResponse = { status: 400, headers: { 'content-type': 'text/plain' }, body: 'bad request\n' };
+/** Twilio's answer when the request cannot be taken now but must not be lost: try again later. */
+const RETRY_LATER: HttpResponse = { status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '60' }, body: 'try again later\n' };
+
+/** Twilio's "taken" answer: empty TwiML for an inbound SMS (no auto-reply), an empty 200 for a status callback. */
+function accepted(kind: PendingRequest['kind']): HttpResponse {
+  return kind === 'inbound' ? EMPTY_TWIML : OK_EMPTY;
+}
 
 /** Control characters are not allowed in XML and could fake line breaks in logs; keep \t \n \r. */
 export function cleanText(text: string): string {
@@ -86,6 +101,9 @@ export function inboundMessage(params: Record<string, string>, country: CountryC
 
 /** Inbound SMS and status callbacks: signed by Twilio with the number owner's auth token. */
 export class Webhooks {
+  /** Anyone can post here: the warnings they can cause are rate-limited. */
+  private readonly limiter = new LogLimiter();
+
   constructor(private readonly ctx: WebhookContext) {}
 
   mount(http: HttpRoutes, inboundPath: string, statusPath: string): void {
@@ -93,46 +111,99 @@ export class Webhooks {
     http.route('POST', statusPath, (req) => this.receive('status', req));
   }
 
+  private warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    const take = this.limiter.take(kind);
+    if (take) this.ctx.logger.warn({ ...fields, ...(take.suppressed > 0 ? { suppressed: take.suppressed } : {}) }, message);
+  }
+
   private async receive(kind: PendingRequest['kind'], req: HttpRequest): Promise<HttpResponse> {
     const { logger, store, defaultCountry } = this.ctx;
-    const answer = kind === 'inbound' ? EMPTY_TWIML : OK_EMPTY;
+    const answer = accepted(kind);
     const signature = signatureOf(req);
     if (!signature) {
-      logger.warn({ kind }, 'sms webhook without X-Twilio-Signature refused');
+      this.warn(`unsigned ${kind}`, { kind }, 'sms webhook without X-Twilio-Signature refused');
       return FORBIDDEN;
     }
     const params = formParams(req);
     // Inbound SMS are addressed To the user's number; status callbacks report From it.
     const number = numberParam(kind === 'inbound' ? params.To : params.From, defaultCountry);
     if (!number) {
-      logger.warn({ kind }, 'sms webhook without a usable phone number refused');
+      this.warn(`numberless ${kind}`, { kind }, 'sms webhook without a usable phone number refused');
       return BAD_REQUEST;
     }
-    const owner = await store.ownerOf(number);
+    const url = kind === 'inbound' ? this.ctx.inboundUrl : this.ctx.statusUrl;
+    const live = this.ctx.liveOwner(number);
+    let owner: string | undefined;
+    try {
+      owner = await store.ownerOf(number);
+    } catch (err) {
+      // A logged-in session holds the number's claim, so it can take the SMS without the store.
+      if (!live) return this.storeFailed(kind, number, err, 'reading who owns the number');
+      owner = live.user;
+    }
     if (!owner) {
       logger.info({ kind, number }, 'sms webhook for a number no user registered: dropped');
       return answer;
     }
-    const url = kind === 'inbound' ? this.ctx.inboundUrl : this.ctx.statusUrl;
-    const live = this.ctx.liveOwner(number);
-    if (!live || live.user !== owner) {
-      // Without the owner's session there is no token to check the signature with (tokens are
-      // not kept at rest outside the encrypted registration): keep the request, check it at login.
-      const kept = await store.addPending(number, { kind, url, signature, params, receivedAt: Date.now() });
-      logger.info({ kind, number, kept }, 'sms webhook for a user who is not logged in: kept for the next login');
+    if (live && live.user === owner) {
+      if (!twilio.validateRequest(live.authToken, signature, url, params)) return this.forged(kind, number);
+      try {
+        await this.process(kind, params, live);
+      } catch (err) {
+        return this.storeFailed(kind, number, err, 'handling it for a logged-in user');
+      }
       return answer;
     }
-    if (!twilio.validateRequest(live.authToken, signature, url, params)) {
-      logger.warn({ kind, number }, 'sms webhook with an invalid signature refused');
-      return FORBIDDEN;
+    return this.keepForLater(kind, number, owner, { signature, url, params });
+  }
+
+  /** The owner is not logged in: check the signature with the stored token now, keep only what passes. */
+  private async keepForLater(kind: PendingRequest['kind'], number: string, owner: string, signed: { signature: string; url: string; params: Record<string, string> }): Promise<HttpResponse> {
+    const { logger, store } = this.ctx;
+    let token: string | undefined;
+    try {
+      token = await this.ctx.offlineToken(owner);
+    } catch (err) {
+      return this.storeFailed(kind, number, err, 'reading the owner\'s registration');
     }
-    await this.process(kind, params, live);
-    return answer;
+    if (token === undefined) {
+      logger.info({ kind, number }, 'sms webhook for a number whose owner has no registration: dropped');
+      return accepted(kind);
+    }
+    if (!twilio.validateRequest(token, signed.signature, signed.url, signed.params)) return this.forged(kind, number);
+    const request: PendingRequest = { kind, params: signed.params, receivedAt: Date.now(), verified: true };
+    let outcome;
+    try {
+      outcome = await store.offline.add(number, request, this.ctx.offlineBounds, this.ctx.dedupeTtlMs);
+    } catch (err) {
+      return this.storeFailed(kind, number, err, 'keeping it for a user who is not logged in');
+    }
+    if (outcome === 'full') {
+      const { maxMessages, maxBytes } = this.ctx.offlineBounds;
+      this.warn(`full ${number}`, { kind, number, maxMessages, maxBytes },
+        `sms: the offline store of ${number} is full (at most ${maxMessages} webhooks / ${maxBytes} bytes until its owner logs in): answered 503 for Twilio to retry`);
+      return RETRY_LATER;
+    }
+    logger.info({ kind, number, outcome }, 'sms webhook for a user who is not logged in: kept for the next login');
+    return accepted(kind);
+  }
+
+  private forged(kind: PendingRequest['kind'], number: string): HttpResponse {
+    this.warn(`forged ${kind} ${number}`, { kind, number }, 'sms webhook with an invalid signature refused');
+    return FORBIDDEN;
+  }
+
+  /** A signed request the store cannot take: Twilio is asked to retry rather than told it failed for good. */
+  private storeFailed(kind: PendingRequest['kind'], number: string, err: unknown, doing: string): HttpResponse {
+    this.warn(`store ${kind}`, { kind, number, err: (err as Error).message }, `sms webhook: the store failed while ${doing}; answered 503 for Twilio to retry`);
+    return RETRY_LATER;
   }
 
   /** A request kept while its owner was away: delivered only if the signature checks out now. */
   async replay(request: PendingRequest, live: LiveOwner): Promise<void> {
-    if (!twilio.validateRequest(live.authToken, request.signature, request.url, request.params)) {
+    const checked = request.verified === true
+      || (request.signature !== undefined && request.url !== undefined && twilio.validateRequest(live.authToken, request.signature, request.url, request.params));
+    if (!checked) {
       this.ctx.logger.warn({ kind: request.kind }, 'kept sms webhook has an invalid signature: dropped');
       return;
     }
@@ -146,7 +217,14 @@ export class Webhooks {
 
   private async deliverInbound(params: Record<string, string>, live: LiveOwner, receivedAt?: Date): Promise<void> {
     const sid = params.MessageSid ?? params.SmsSid;
-    if (sid && !(await this.ctx.store.firstSighting(sid, this.ctx.dedupeTtlMs))) {
+    let first = true;
+    try {
+      if (sid) first = await this.ctx.store.firstSighting(sid, this.ctx.dedupeTtlMs);
+    } catch (err) {
+      // Twice is better than never: without the store a retry of this SMS may be delivered again.
+      this.warn('dedupe store', { user: live.user, err: (err as Error).message }, 'sms: the store failed while checking for a repeated MessageSid; delivered anyway');
+    }
+    if (!first) {
       this.ctx.logger.debug({ user: live.user }, 'repeated inbound MessageSid ignored');
       return;
     }

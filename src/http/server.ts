@@ -1,6 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { LogLimiter } from './log-limit';
 import type { HttpHandler, HttpRequest, HttpRoutes } from './types';
 
 interface Route {
@@ -9,14 +11,43 @@ interface Route {
   handler: HttpHandler;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+export interface HttpServerOptions {
+  /** Largest request body handed to a handler (default 1 MB); larger ones are answered 413. */
+  maxBodyBytes?: number;
+  /**
+   * How much of an oversized body is read and thrown away before the 413 (default 8 MB). Closing a
+   * socket with unread input makes the kernel send a reset that can destroy the answer before the
+   * client reads it; past this bound the gateway answers and closes anyway.
+   */
+  discardBytes?: number;
+  /** At most one warning per kind of client misbehaviour per window (default 60 s). */
+  logWindowMs?: number;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_DISCARD_BYTES = 8 * 1024 * 1024;
+
+/** A connection the client reset or closed in the middle of a request: nothing to answer or warn about. */
+const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'HPE_INVALID_EOF_STATE']);
+
+/** The client closed or reset the connection while its request was being read: its business, not ours. */
+class ClientGone extends Error {}
+
+type BodyResult = { body: Buffer } | { tooLarge: true; received: number };
 
 /** The gateway's one HTTP server: webhooks, attachment downloads, /health, /metrics. */
 export class HttpServer implements HttpRoutes {
   private readonly routes: Route[] = [];
   private server?: Server;
+  private readonly maxBodyBytes: number;
+  private readonly discardBytes: number;
+  private readonly limiter: LogLimiter;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger, options: HttpServerOptions = {}) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.discardBytes = options.discardBytes ?? DEFAULT_DISCARD_BYTES;
+    this.limiter = new LogLimiter(options.logWindowMs);
+  }
 
   route(method: 'GET' | 'POST', path: string, handler: HttpHandler): void {
     this.routes.push({ method, segments: path.split('/').filter(Boolean), handler });
@@ -24,6 +55,7 @@ export class HttpServer implements HttpRoutes {
 
   async listen(port: number, host: string): Promise<number> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
@@ -60,6 +92,13 @@ export class HttpServer implements HttpRoutes {
     return undefined;
   }
 
+  /** Warnings and errors that a client can trigger at will go through the limiter. */
+  private limited(level: 'warn' | 'error', kind: string, fields: Record<string, unknown>, message: string): void {
+    const take = this.limiter.take(kind);
+    if (!take) return;
+    this.logger[level]({ ...fields, ...(take.suppressed > 0 ? { suppressed: take.suppressed } : {}) }, message);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const found = this.match(req.method ?? 'GET', url.pathname);
@@ -67,37 +106,76 @@ export class HttpServer implements HttpRoutes {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
+    let read: BodyResult;
     try {
-      const body = await readBody(req);
+      read = await this.readBody(req);
+    } catch (err) {
+      this.logger.debug({ path: url.pathname, err: (err as Error).message }, 'http client went away before its request was read');
+      res.destroy();
+      return;
+    }
+    if ('tooLarge' in read) {
+      this.limited('warn', `413 ${url.pathname}`, { path: url.pathname, received: read.received, limit: this.maxBodyBytes }, 'http request body over the limit: answered 413');
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`request body larger than ${this.maxBodyBytes} bytes\n`);
+      return;
+    }
+    try {
       const request: HttpRequest = {
         method: req.method ?? 'GET', path: url.pathname, query: url.searchParams,
-        headers: req.headers, body, params: found.params,
+        headers: req.headers, body: read.body, params: found.params,
       };
       const answer = await found.route.handler(request, { req, res });
-      if (res.headersSent) return;
+      if (res.headersSent || res.destroyed) return;
       res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
     } catch (err) {
       // Log the path only: bodies can carry message text and tokens.
-      this.logger.error({ err: (err as Error).message, path: url.pathname }, 'http handler failed');
-      if (!res.headersSent) res.writeHead((err as { status?: number }).status ?? 500, { 'content-type': 'text/plain' }).end('error\n');
+      this.limited('error', `500 ${url.pathname}`, { err: (err as Error).message, path: url.pathname }, 'http handler failed');
+      if (!res.headersSent && !res.destroyed) res.writeHead((err as { status?: number }).status ?? 500, { 'content-type': 'text/plain' }).end('error\n');
     }
   }
-}
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(Object.assign(new Error('request body too large'), { status: 413 }));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+  /**
+   * The body, or the verdict that it is too large once it has been read to its end (or to the
+   * discard bound), so that the 413 can be read by the client before the connection closes.
+   */
+  private readBody(req: IncomingMessage): Promise<BodyResult> {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.maxBodyBytes + this.discardBytes) {
+      return Promise.resolve({ tooLarge: true, received: 0 });
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let settled = false;
+      const settle = (result: BodyResult | Error) => {
+        if (settled) return;
+        settled = true;
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      };
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received <= this.maxBodyBytes) chunks.push(chunk);
+        else if (chunks.length > 0) chunks.length = 0;
+        if (received > this.maxBodyBytes + this.discardBytes) settle({ tooLarge: true, received });
+      });
+      req.on('end', () => settle(received > this.maxBodyBytes ? { tooLarge: true, received } : { body: Buffer.concat(chunks) }));
+      req.on('error', (err) => settle(new ClientGone(err.message)));
+      req.on('close', () => {
+        if (!req.complete) settle(new ClientGone('connection closed before the request was complete'));
+      });
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  }
+
+  /** Malformed requests and connections reset mid-request (Node's default answers, quieter logs). */
+  private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (CLIENT_GONE_CODES.has(err.code ?? '') || !socket.writable) {
+      this.logger.debug({ code: err.code }, 'http client reset its connection');
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    this.limited('warn', `client-error ${err.code ?? ''}`, { code: err.code, status }, 'malformed http request refused');
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
 }

@@ -52,10 +52,17 @@ export interface InjectedError {
   message?: string;
 }
 
+interface Hold {
+  arrived: Promise<void>;
+  released: Promise<void>;
+  arrive(): void;
+}
+
 export interface WebhookAnswer {
   status: number;
   body: string;
   contentType?: string;
+  retryAfter?: string;
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -71,7 +78,10 @@ export function postForm(url: string, params: Record<string, string>, headers: R
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: res.headers['content-type'] }));
+      res.on('end', () => resolve({
+        status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: res.headers['content-type'],
+        ...(res.headers['retry-after'] ? { retryAfter: res.headers['retry-after'] } : {}),
+      }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -85,6 +95,7 @@ export class FakeTwilio {
   readonly messages: SentMessage[] = [];
   /** Per operation, what the next calls do: an error, or null to run normally. */
   private readonly injected = new Map<Operation, (InjectedError | null)[]>();
+  private readonly holds = new Map<Operation, Hold[]>();
   private server?: Server;
   baseUrl = '';
 
@@ -135,6 +146,24 @@ export class FakeTwilio {
     for (let i = 0; i < successes; i++) queue.push(null);
     queue.push(error);
     this.injected.set(operation, queue);
+  }
+
+  /**
+   * The next call of `operation` is recorded, then waits without an answer until `release()`
+   * (a slow Twilio). `arrived` resolves when that call has reached the endpoint.
+   */
+  holdNext(operation: Operation): { arrived: Promise<void>; release(): void } {
+    let arrive!: () => void;
+    let release!: () => void;
+    const hold: Hold = {
+      arrived: new Promise<void>((resolve) => (arrive = resolve)),
+      released: new Promise<void>((resolve) => (release = resolve)),
+      arrive: () => arrive(),
+    };
+    const queue = this.holds.get(operation) ?? [];
+    queue.push(hold);
+    this.holds.set(operation, queue);
+    return { arrived: hold.arrived, release };
   }
 
   callsOf(operation: Operation): RecordedCall[] {
@@ -218,6 +247,11 @@ export class FakeTwilio {
     const authUser = account && this.authenticate(req, account);
     if (!account || !authUser) return fail(401, 20003, 'Authenticate');
     this.calls.push({ operation: route.operation, accountSid: account.sid, authUser, params });
+    const hold = this.holds.get(route.operation)?.shift();
+    if (hold) {
+      hold.arrive();
+      await hold.released;
+    }
     const injected = this.injected.get(route.operation)?.shift();
     if (injected) return fail(injected.status, injected.code ?? injected.status, injected.message ?? 'Injected failure');
 

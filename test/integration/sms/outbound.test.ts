@@ -114,4 +114,39 @@ describe('SMS outbound through the Twilio REST API', () => {
     expect(error.condition).toBe('not-authorized');
     await alice.recorder.waitFor('status', (s) => s.online === false && /credentials/.test(s.text));
   });
+
+  it('refuses a 1 MB body with not-acceptable naming the limit and the length, before any API call', async () => {
+    const error = await sendError(alice, message({ body: 'x'.repeat(1024 * 1024) }));
+    expect(error.condition).toBe('not-acceptable');
+    expect(error.message).toMatch(/1048576 characters/);
+    expect(error.message).toMatch(/at most 10 SMS/);
+    expect(rig.fake.callsOf('messages.create')).toHaveLength(0);
+  });
+});
+
+describe('SMS maxParts', () => {
+  let rig: SmsRig;
+  let alice: UserRig;
+  beforeEach(async () => {
+    rig = await startSmsRig({ maxSegmentLength: 100, maxParts: 3 });
+    alice = await rig.login('alice@example.org', rig.fake.addAccount([NUMBER]), NUMBER);
+  });
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  const words = (count: number) => Array.from({ length: count }, (_, i) => `word${String(i).padStart(3, '0')}`).join(' ');
+
+  it('sends a body of exactly maxParts parts', async () => {
+    await alice.session.sendMessage(message({ body: words(30) }));
+    expect(rig.fake.messages).toHaveLength(3);
+  });
+
+  it('refuses one part more with zero API calls', async () => {
+    const body = words(34);
+    const error = await sendError(alice, message({ body }));
+    expect(error.condition).toBe('not-acceptable');
+    expect(error.message).toBe(`This message is ${body.length} characters long and would need 4 SMS; this gateway sends at most 3 SMS per message (about 300 characters). Shorten it or send it in several messages.`);
+    expect(rig.fake.callsOf('messages.create')).toHaveLength(0);
+  });
 });

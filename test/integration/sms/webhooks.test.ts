@@ -80,8 +80,9 @@ describe('SMS webhooks: inbound messages and status callbacks', () => {
     await alice.session.logout();
     const kept = await rig.fake.deliverSms({ from: PEER, to: NUMBER, body: 'while you were away' });
     expect(kept.status).toBe(200);
+    // Checked at once against the stored registration: nothing forged is kept.
     const forged = await rig.fake.deliverSms({ from: PEER, to: NUMBER, body: 'forged while away', signWith: 'b'.repeat(32) });
-    expect(forged.status).toBe(200);
+    expect(forged.status).toBe(403);
     const back = await rig.login('alice@example.org', account, NUMBER, 'restore');
     const [msg] = (await back.recorder.waitFor('message')) as [InboundMessage];
     expect(msg).toMatchObject({ from: PEER, body: 'while you were away', id: kept.messageSid });

@@ -6,6 +6,7 @@ describe('SMS options', () => {
     expect(options).toMatchObject({
       webhookPath: '/sms', apiBaseUrl: 'https://api.twilio.com', defaultCountry: 'US',
       configureWebhook: true, maxSegmentLength: 1600, requestTimeoutMs: 15000,
+      maxParts: 10, offlineMaxMessages: 500, offlineMaxBytes: 2 * 1024 * 1024,
     });
   });
 
@@ -20,6 +21,8 @@ describe('SMS options', () => {
     [{ apiBaseUrl: 'ftp://example.org' }, 'apiBaseUrl'],
     [{ webhookPath: 'sms' }, 'webhookPath'],
     [{ maxSegmentLength: 5000 }, 'maxSegmentLength'],
+    [{ maxParts: 0 }, 'maxParts'],
+    [{ offlineMaxBytes: 10 }, 'offlineMaxBytes'],
   ])('refuses %j naming the key', (raw, key) => {
     expect(() => parseSmsOptions(raw)).toThrow(key);
   });
