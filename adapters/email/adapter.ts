@@ -30,7 +30,7 @@ export class EmailAdapter implements Adapter {
     const logger = this.services.logger.child({ user: request.user, account: account.address });
     const session = new EmailSession({
       account, options: this.options, conversations: new Conversations(request.state),
-      attachments: this.attachments, events: request.events, logger,
+      attachments: this.attachments, events: request.events, logger, outbound: this.services.outbound,
     });
     if (request.reason === 'register' || request.reason === 'update') {
       // Both servers for real, at once, so a wrong SMTP password is found at registration too.

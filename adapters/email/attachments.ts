@@ -59,10 +59,15 @@ export class AttachmentLinks {
     servers.push(this);
   }
 
-  /** Text lines for the message body plus OOB links; without a public URL only names and sizes. */
-  async publish(attachments: MailAttachment[]): Promise<{ lines: string[]; oob: OobLink[] }> {
+  /**
+   * Text lines for the message body plus OOB links; without a public URL only names and sizes.
+   * An attachment the store refuses is listed without a link (`unstored` counts them): the mail
+   * itself must not wait for, or be lost to, a store fault.
+   */
+  async publish(attachments: MailAttachment[]): Promise<{ lines: string[]; oob: OobLink[]; unstored: number }> {
     const lines: string[] = [];
     const oob: OobLink[] = [];
+    let unstored = 0;
     for (const att of attachments) {
       const filename = safeFilename(att.filename);
       const size = att.size ?? att.content.length;
@@ -74,13 +79,19 @@ export class AttachmentLinks {
       } else {
         const token = randomBytes(32).toString('base64url');
         const stored: StoredAttachment = { filename, contentType: safeContentType(att.contentType), data: att.content.toString('base64') };
-        await this.store.set(`email-attachment:${token}`, stored, this.ttlMs);
+        try {
+          await this.store.set(`email-attachment:${token}`, stored, this.ttlMs);
+        } catch {
+          unstored += 1;
+          lines.push(`- ${label}: could not be stored for download, open it in your mail client`);
+          continue;
+        }
         const url = `${this.publicUrl}/email/attachment/${token}`;
         lines.push(`- ${label}: ${url}`);
         oob.push({ url, desc: filename });
       }
     }
-    return { lines, oob };
+    return { lines, oob, unstored };
   }
 
   async serve(token: string): Promise<HttpResponse> {

@@ -1,7 +1,8 @@
 import { ImapFlow, type MailboxObject } from 'imapflow';
 import type { Logger } from 'pino';
-import type { GatewayError } from '../../src/core/errors';
-import type { Conversations } from './conversations';
+import { GatewayError } from '../../src/core/errors';
+import type { OutboundPolicy } from '../../src/core/outbound-policy';
+import type { Conversations, ImapCursor } from './conversations';
 import type { MailAccount } from './credentials';
 import { imapError } from './errors';
 
@@ -15,8 +16,14 @@ export interface WatcherSettings {
 }
 
 export interface WatcherHooks {
-  /** One new mail, in UID order; raw is undefined when the mail exceeds maxMessageBytes or vanished. */
-  deliver(uid: number, raw: Buffer | undefined, size: number): Promise<void>;
+  /**
+   * One new mail, in UID order; raw is undefined when the mail exceeds maxMessageBytes.
+   * Everything that can fail or touch the store happens here; the returned function only hands
+   * the finished message to the core (synchronous, cannot fail), after the cursor is written.
+   */
+  prepare(uid: number, raw: Buffer | undefined, size: number): Promise<() => void>;
+  /** The notice for a mail prepare() failed on, so it does not vanish silently. */
+  unrelayable(size: number): () => void;
   status(online: boolean, text: string): void;
 }
 
@@ -25,6 +32,15 @@ const MAX_BACKOFF_MS = 5 * 60 * 1000;
 /**
  * Watches INBOX over one IMAP connection: IDLE (or polling), delivery of every new UID exactly
  * once in order, the UID cursor in the user's state, and reconnects with exponential backoff.
+ *
+ * Exactly once across store faults: the cursor is written ahead. A mail is prepared first (parsed,
+ * attachments stored, thread looked up), then the cursor is moved past it, and only once that write
+ * succeeded is the message handed to the core. A failed cursor write hands nothing over and retries
+ * the same UID later (store retry timer, next poll or IDLE wake): a store fault is a delay, never a
+ * duplicate. `cursor` in memory is what this process handed over, so a write that failed but did
+ * land cannot skip a mail while the process lives. The trade-off taken: a crash between the write
+ * and the hand-over (one synchronous call) loses that mail, as a crash loses any stanza still
+ * queued in memory, instead of a duplicate after every store hiccup.
  */
 export class ImapWatcher {
   private client?: ImapFlow;
@@ -32,6 +48,13 @@ export class ImapWatcher {
   private attempts = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
+  private storeRetryTimer?: NodeJS.Timeout;
+  private storeFailures = 0;
+  /** The last UID handed to the core by this process (see the class comment). */
+  private cursor?: ImapCursor;
+  /** Connections still logging in: stop() must close them too, not only the adopted one. */
+  private readonly opening = new Set<ImapFlow>();
+  private readonly connecting = new Set<Promise<void>>();
   /** IMAP work runs one job at a time, so new-mail checks never overlap. */
   private chain: Promise<unknown> = Promise.resolve();
   private checkPending = false;
@@ -42,6 +65,7 @@ export class ImapWatcher {
     private readonly conversations: Conversations,
     private readonly logger: Logger,
     private readonly hooks: WatcherHooks,
+    private readonly outbound: OutboundPolicy,
   ) {}
 
   get online(): boolean {
@@ -74,13 +98,18 @@ export class ImapWatcher {
     }
   }
 
+  /** Closes every connection this watcher opened (adopted, logging in, or due from a backoff timer). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.storeRetryTimer);
     this.stopPolling();
+    // close() rejects a pending connect() at once; the attempt then closes and forgets its client.
+    for (const client of this.opening) client.close();
     const client = this.client;
     this.client = undefined;
     if (client) await this.closeClient(client);
+    await Promise.allSettled([...this.connecting]);
   }
 
   /** Runs an IMAP job after the current one (e.g. the Sent copy). */
@@ -94,10 +123,19 @@ export class ImapWatcher {
     return run;
   }
 
-  private async connect(): Promise<void> {
+  private connect(): Promise<void> {
+    const attempt = this.open().finally(() => this.connecting.delete(attempt));
+    this.connecting.add(attempt);
+    return attempt;
+  }
+
+  private async open(): Promise<void> {
     const { imap } = this.account;
+    // Vetted on every (re)connect; imapflow gets the checked address and keeps the name for TLS.
+    const target = await this.outbound.vet(imap.host, imap.port);
     const client = new ImapFlow({
-      host: imap.host,
+      host: target.address,
+      servername: target.servername,
       port: imap.port,
       secure: imap.tls,
       auth: { user: imap.user, pass: imap.pass },
@@ -110,13 +148,22 @@ export class ImapWatcher {
       maxIdleTime: 10 * 60 * 1000,
     });
     client.on('error', (err: Error) => this.logger.warn({ err: err.message, host: imap.host }, 'IMAP connection error'));
+    if (this.stopped) return;
+    this.opening.add(client);
+    // imapflow's own timeouts end at the greeting; a server that greets and then never answers
+    // would hold the login (and its connection) for the 5-minute socket timeout.
+    let timedOut = false;
+    const deadline = setTimeout(() => { timedOut = true; client.close(); }, 3 * this.settings.connectTimeoutMs);
     try {
       await client.connect();
       const mailbox = await client.mailboxOpen('INBOX');
       await this.initCursor(mailbox);
     } catch (err) {
       await this.closeClient(client);
-      throw imapError(err, imap.host);
+      throw timedOut ? imapError({ code: 'ETIMEOUT' }, imap.host) : imapError(err, imap.host);
+    } finally {
+      clearTimeout(deadline);
+      this.opening.delete(client);
     }
     if (this.stopped) {
       await this.closeClient(client);
@@ -146,12 +193,29 @@ export class ImapWatcher {
 
   private async initCursor(mailbox: MailboxObject): Promise<void> {
     const uidValidity = String(mailbox.uidValidity);
-    const cursor = await this.conversations.getCursor();
-    if (cursor && cursor.uidValidity === uidValidity) return;
+    // A reconnect: memory knows what was handed over, even if the last cursor write failed.
+    if (this.cursor?.uidValidity === uidValidity) return;
+    let stored: ImapCursor | undefined;
+    try {
+      stored = await this.conversations.getCursor();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'reading the IMAP cursor failed');
+      throw new GatewayError('internal-server-error', 'The gateway could not read its saved mailbox position; it will try again.', 'wait');
+    }
+    if (stored && stored.uidValidity === uidValidity) {
+      this.cursor = stored;
+      return;
+    }
     // A new mailbox (first registration) or a rebuilt one (UIDVALIDITY changed): old UIDs mean
     // nothing any more, and dumping the whole mailbox would flood the user, so start at UIDNEXT.
-    if (cursor) this.logger.warn({ host: this.account.imap.host, old: cursor.uidValidity, now: uidValidity }, 'INBOX UIDVALIDITY changed; starting from UIDNEXT');
-    await this.conversations.setCursor({ uidValidity, lastUid: Math.max(0, mailbox.uidNext - 1) });
+    if (stored) this.logger.warn({ host: this.account.imap.host, old: stored.uidValidity, now: uidValidity }, 'INBOX UIDVALIDITY changed; starting from UIDNEXT');
+    this.cursor = { uidValidity, lastUid: Math.max(0, mailbox.uidNext - 1) };
+    try {
+      await this.conversations.setCursor(this.cursor);
+    } catch (err) {
+      // Not fatal: the first relayed mail writes a cursor past this one anyway.
+      this.logger.warn({ err: (err as Error).message }, 'could not save the initial IMAP cursor');
+    }
   }
 
   private scheduleCheck(): void {
@@ -184,9 +248,8 @@ export class ImapWatcher {
 
   private async checkNew(): Promise<void> {
     const client = this.client;
-    if (!client?.usable) return;
-    const cursor = await this.conversations.getCursor();
-    if (!cursor) return;
+    const cursor = this.cursor;
+    if (!client?.usable || !cursor) return;
     const fresh: { uid: number; size: number }[] = [];
     // "n:*" also returns the highest existing UID when it is below n, hence the filter.
     for await (const msg of client.fetch(`${cursor.lastUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
@@ -196,23 +259,49 @@ export class ImapWatcher {
     for (const { uid, size } of fresh) {
       if (this.client !== client || this.stopped) return;
       let raw: Buffer | undefined;
+      let vanished = false;
       if (size <= this.settings.maxMessageBytes) {
         const msg = await client.fetchOne(String(uid), { source: true }, { uid: true });
-        if (msg === false) {
-          await this.conversations.setCursor({ uidValidity: cursor.uidValidity, lastUid: uid });
-          continue;
-        }
-        raw = msg.source;
+        if (msg === false) vanished = true;
+        else raw = msg.source;
       }
-      try {
-        await this.hooks.deliver(uid, raw, size);
-      } catch (err) {
-        // One unreadable mail must not block the mailbox: it is skipped, the user reads it elsewhere.
-        this.logger.error({ err: (err as Error).message, uid }, 'could not relay a mail');
-      }
-      await this.conversations.setCursor({ uidValidity: cursor.uidValidity, lastUid: uid });
-      if (this.settings.markSeen) await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+      const handOver = vanished ? () => undefined : await this.prepare(uid, raw, size);
+      if (this.client !== client || this.stopped) return;
+      const next = { uidValidity: cursor.uidValidity, lastUid: uid };
+      if (!await this.commit(next)) return;
+      // Committed means handed over, even if a logout or a reconnect came meanwhile.
+      this.cursor = next;
+      handOver();
+      if (this.settings.markSeen && !vanished) await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
     }
+  }
+
+  private async prepare(uid: number, raw: Buffer | undefined, size: number): Promise<() => void> {
+    try {
+      return await this.hooks.prepare(uid, raw, size);
+    } catch (err) {
+      // prepare() absorbs store faults itself; what is left is a mail it cannot turn into a
+      // message. It must not block the mailbox, and the user is told rather than it vanishing.
+      this.logger.error({ err: (err as Error).message, uid }, 'could not relay a mail');
+      return this.hooks.unrelayable(size);
+    }
+  }
+
+  /** The write-ahead cursor; false: the store refused it, nothing was handed over, retry later. */
+  private async commit(next: ImapCursor): Promise<boolean> {
+    try {
+      await this.conversations.setCursor(next);
+    } catch (err) {
+      this.storeFailures += 1;
+      // IDLE only wakes for new mail, so a mail held back by the store needs its own retry.
+      const delay = Math.min(this.settings.pollIntervalSeconds * 1000, 1000 * 2 ** Math.min(this.storeFailures - 1, 10));
+      this.logger.warn({ err: (err as Error).message, uid: next.lastUid, retryMs: delay }, 'could not save the IMAP cursor; the mail waits');
+      clearTimeout(this.storeRetryTimer);
+      if (!this.stopped) this.storeRetryTimer = setTimeout(() => this.scheduleCheck(), delay);
+      return false;
+    }
+    this.storeFailures = 0;
+    return true;
   }
 
   private onClose(client: ImapFlow): void {
@@ -233,7 +322,8 @@ export class ImapWatcher {
     const delay = Math.round(base * (0.5 + Math.random() * 0.5));
     this.attempts += 1;
     this.reconnectTimer = setTimeout(() => {
-      this.connect().catch((err: GatewayError) => {
+      this.connect().catch((err: unknown) => {
+        if (this.stopped) return;
         const error = imapError(err, this.account.imap.host);
         this.logger.warn({ err: error.message, attempt: this.attempts }, 'IMAP reconnect failed');
         this.hooks.status(false, error.message);
@@ -242,14 +332,16 @@ export class ImapWatcher {
     }, delay);
   }
 
+  /** LOGOUT politely, but the socket is gone when this resolves, whatever the server does. */
   private async closeClient(client: ImapFlow): Promise<void> {
     const timer = setTimeout(() => client.close(), 3000);
     try {
-      await client.logout();
+      if (client.usable) await client.logout();
     } catch {
-      client.close();
+      // Closed below either way.
     } finally {
       clearTimeout(timer);
+      client.close();
     }
   }
 }

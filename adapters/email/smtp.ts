@@ -1,7 +1,9 @@
+import type { Socket } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
+import { connectVetted, type OutboundPolicy } from '../../src/core/outbound-policy';
 import type { MailAccount } from './credentials';
 import { smtpLoginError, smtpSendError } from './errors';
 import { remoteText } from './text';
@@ -10,7 +12,7 @@ import { remoteText } from './text';
 export class SmtpSender {
   private readonly transport: Transporter<SMTPPool.SentMessageInfo>;
 
-  constructor(private readonly account: MailAccount, connectTimeoutMs: number) {
+  constructor(private readonly account: MailAccount, connectTimeoutMs: number, outbound: OutboundPolicy) {
     const { smtp } = account;
     this.transport = nodemailer.createTransport({
       // One kept-alive connection per user: mails leave in the order they were written, and a
@@ -30,6 +32,13 @@ export class SmtpSender {
       // nodemailer's own logger would print the AUTH exchange.
       logger: false,
       debug: false,
+      // Asked for every connection (verify and each pooled one): the host is vetted each time and
+      // the socket goes to the checked address; nodemailer keeps the name for TLS.
+      getSocket: (_options: unknown, callback: (err: Error | null, socketOptions?: { connection: Socket } | false) => void) => {
+        outbound.vet(smtp.host, smtp.port)
+          .then((target) => connectVetted(target, connectTimeoutMs))
+          .then((connection) => callback(null, { connection }), (err: Error) => callback(err, false));
+      },
     });
     this.transport.on('error', () => undefined);
   }

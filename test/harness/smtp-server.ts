@@ -24,8 +24,10 @@ export class TestSmtpServer {
   readonly host = '127.0.0.1';
   port = 0;
   readonly received: ReceivedMail[] = [];
-  private readonly waiters: { count: number; resolve: () => void }[] = [];
+  private readonly waiters: { ready: () => boolean; resolve: () => void }[] = [];
   private server!: SMTPServer;
+  /** While set, mails whose DATA is complete wait here for their final reply (a slow server). */
+  private held?: (() => void)[];
 
   private constructor(private readonly options: TestSmtpOptions) {}
 
@@ -57,13 +59,21 @@ export class TestSmtpServer {
         stream.on('error', callback);
         stream.on('end', () => {
           const raw = Buffer.concat(chunks);
-          smtp.accept({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw,
-            user: typeof session.user === 'string' ? session.user : undefined,
-          });
-          callback();
+          const finish = () => {
+            smtp.accept({
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((r) => r.address),
+              raw,
+              user: typeof session.user === 'string' ? session.user : undefined,
+            });
+            callback();
+          };
+          if (smtp.held) {
+            smtp.held.push(finish);
+            smtp.notify();
+          } else {
+            finish();
+          }
         });
       },
     });
@@ -84,28 +94,56 @@ export class TestSmtpServer {
         if (user) target.server.deliver(user, mail.raw);
       }
     }
+    this.notify();
+  }
+
+  private notify(): void {
     for (const w of [...this.waiters]) {
-      if (this.received.length >= w.count) {
+      if (w.ready()) {
         this.waiters.splice(this.waiters.indexOf(w), 1);
         w.resolve();
       }
     }
   }
 
-  /** Resolves once `count` mails in total have been received. */
-  waitForCount(count: number, timeoutMs = 10000): Promise<ReceivedMail[]> {
-    if (this.received.length >= count) return Promise.resolve(this.received);
+  private waitUntil(ready: () => boolean, describe: () => string, timeoutMs: number): Promise<void> {
+    if (ready()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const w = { count, resolve: () => { clearTimeout(timer); resolve(this.received); } };
+      const w = { ready, resolve: () => { clearTimeout(timer); resolve(); } };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new Error(`expected ${count} mails, got ${this.received.length}`));
+        reject(new Error(describe()));
       }, timeoutMs);
       this.waiters.push(w);
     });
   }
 
+  /** Resolves once `count` mails in total have been received. */
+  async waitForCount(count: number, timeoutMs = 10000): Promise<ReceivedMail[]> {
+    await this.waitUntil(() => this.received.length >= count, () => `expected ${count} mails, got ${this.received.length}`, timeoutMs);
+    return this.received;
+  }
+
+  /**
+   * From now on the server takes each mail's data but withholds its final reply (250) until the
+   * returned function is called: the client sees a send in flight for as long as the test wants.
+   */
+  hold(): () => void {
+    const held: (() => void)[] = [];
+    this.held = held;
+    return () => {
+      if (this.held === held) this.held = undefined;
+      for (const finish of held.splice(0)) finish();
+    };
+  }
+
+  /** Resolves once `count` mails are waiting for their reply under hold(). */
+  async waitForHeld(count: number, timeoutMs = 10000): Promise<void> {
+    await this.waitUntil(() => (this.held?.length ?? 0) >= count, () => `expected ${count} held mails, got ${this.held?.length ?? 0}`, timeoutMs);
+  }
+
   stop(): Promise<void> {
+    for (const finish of this.held?.splice(0) ?? []) finish();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -8,6 +8,7 @@ import { MemoryKeyValue } from '../../harness/memory-kv';
 import { freePort } from '../../harness/ports';
 import { recordingEvents } from '../../harness/recording-events';
 import { TestSmtpServer } from '../../harness/smtp-server';
+import { allowLoopback, noRegistration } from '../../support/outbound';
 
 export const ALICE = 'alice@example.net';
 export const IMAP_PASSWORD = 'imap-secret-1';
@@ -36,7 +37,7 @@ export class EmailContext {
     this.httpPort = await this.http.listen(await freePort(), '127.0.0.1');
     this.adapter = emailModule.create({
       domain: 'email.example.org', logger, store: new MemoryKeyValue(), http: this.http,
-      publicUrl: `http://127.0.0.1:${this.httpPort}`,
+      publicUrl: `http://127.0.0.1:${this.httpPort}`, outbound: allowLoopback(), credentials: noRegistration,
     }, emailModule.optionsSchema.parse(options));
     await this.connectOther();
   }

@@ -7,7 +7,7 @@ describe('attachment links', () => {
     const store = new MemoryKeyValue();
     const links = new AttachmentLinks(store, undefined, 60000, 1000);
     const out = await links.publish([{ filename: 'a.pdf', content: Buffer.alloc(2048), size: 2048 }]);
-    expect(out).toEqual({ lines: ['- a.pdf (2.0 KB)'], oob: [] });
+    expect(out).toEqual({ lines: ['- a.pdf (2.0 KB)'], oob: [], unstored: 0 });
     expect(store.data.size).toBe(0);
   });
 
