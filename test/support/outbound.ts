@@ -1,3 +1,4 @@
+import { GatewayError } from '../../src/core/errors';
 import { createOutboundPolicy, type OutboundPolicy, type PolicyOptions } from '../../src/core/outbound-policy';
 
 /** Every test server runs on loopback, which the product refuses by default: tests allow it explicitly. */
@@ -10,4 +11,15 @@ export function allowLoopback(options: PolicyOptions = {}): OutboundPolicy {
 /** What the core's `credentials` service answers for a user who never registered. */
 export async function noRegistration(): Promise<undefined> {
   return undefined;
+}
+
+/** The GatewayError a refused connection attempt rejects with (fails the test when it resolves). */
+export async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(GatewayError);
+    return err as GatewayError;
+  }
+  throw new Error('expected the connection to be refused');
 }

@@ -11,28 +11,18 @@ import emailModule from '../../../adapters/email';
 import { parseAccount } from '../../../adapters/email/credentials';
 import { SmtpSender } from '../../../adapters/email/smtp';
 import type { Adapter } from '../../../src/core/adapter';
-import { GatewayError } from '../../../src/core/errors';
 import { createOutboundPolicy, type OutboundPolicy, type Resolver } from '../../../src/core/outbound-policy';
 import { DOVECOT_BINARY } from '../../harness/dovecot';
 import { MemoryKeyValue } from '../../harness/memory-kv';
 import { freePort, requireBinary } from '../../harness/ports';
 import { recordingEvents } from '../../harness/recording-events';
-import { noRegistration } from '../../support/outbound';
+import { noRegistration, refusal } from '../../support/outbound';
 import { ALICE, EmailContext } from './email-context';
 
 const run = requireBinary(DOVECOT_BINARY, 'Dovecot') ? describe : describe.skip;
 
 const refusedText = (where: string) => `This gateway does not connect to private or local addresses (${where}).`;
 
-async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** Names only this resolver knows: a connection that gets through used the vetted address. */
 function fakeDns(table: Record<string, string>): Resolver {

@@ -7,7 +7,6 @@
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Adapter, LegacySession } from '../../../src/core/adapter';
-import { GatewayError } from '../../../src/core/errors';
 import { createOutboundPolicy, type Resolver } from '../../../src/core/outbound-policy';
 import type { Gateway } from '../../../src/gateway';
 import { startGateway, testConfig } from '../../harness/gateway';
@@ -17,6 +16,7 @@ import { freePort } from '../../harness/ports';
 import { Prosody } from '../../harness/prosody';
 import { recordingEvents } from '../../harness/recording-events';
 import { TestClient, errorCondition, errorText, registerForm, xml } from '../../harness/xmpp-client';
+import { refusal } from '../../support/outbound';
 import { testAdapter } from './helpers';
 
 const run = ngircdAvailable() ? describe : describe.skip;
@@ -36,15 +36,6 @@ function register(adapter: Adapter, nick: string, server: string, port: number, 
   return { login, ...recorder };
 }
 
-async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected the login to be refused');
-}
 
 /** A name only this test's resolver knows: a connection that reaches the server used the vetted address. */
 function fakeDns(table: Record<string, string>): Resolver & { calls: string[] } {

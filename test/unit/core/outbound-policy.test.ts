@@ -1,4 +1,4 @@
-import { GatewayError } from '../../../src/core/errors';
+import { refusal } from '../../support/outbound';
 import {
   createOutboundPolicy, isRefusedByDefault, mergeOutboundRules, outboundPolicyFor, outboundRuleProblem,
   type OutboundRules, type Resolver,
@@ -23,15 +23,6 @@ function policy(rules: Partial<OutboundRules> = {}, resolve: Resolver = table({}
   return createOutboundPolicy({ allow: rules.allow ?? [], deny: rules.deny ?? [] }, { resolve });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(GatewayError);
-    return err as GatewayError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('isRefusedByDefault', () => {
   it.each([
