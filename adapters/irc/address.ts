@@ -5,7 +5,7 @@
  * because nicks and channel names may contain `\`, `@`, `/`, `:` and friends.
  */
 import { GatewayError } from '../../src/core/errors';
-import { CHANNEL_MAX, NICK_MAX } from './limits';
+import { CHANNEL_MAX, NICK_MAX, serverLimit } from './limits';
 
 const XEP0106: Record<string, string> = {
   ' ': '\\20', '"': '\\22', '&': '\\26', "'": '\\27', '/': '\\2f',
@@ -82,4 +82,14 @@ export function formatLocalpart(address: IrcAddress, defaultServer?: string): st
   const name = address.kind === 'room' ? address.channel : address.nick;
   const server = address.server.toLowerCase();
   return escapeLocalpart(server === defaultServer ? name : `${name}%${server}`);
+}
+
+/** A nick or channel longer than the server's NICKLEN / CHANNELLEN cannot exist there: say so. */
+export function checkServerLimits(address: IrcAddress, isupport: Record<string, unknown> | undefined): void {
+  if (address.kind === 'server') return;
+  const [name, token, what] = address.kind === 'room' ? [address.channel, 'CHANNELLEN', 'channel names'] : [address.nick, 'NICKLEN', 'nicknames'];
+  const limit = serverLimit(isupport, token);
+  if (limit && name.length > limit) {
+    throw new GatewayError('not-acceptable', `${address.server} allows ${what} of at most ${limit} characters; ${name.slice(0, 20)}… has ${name.length}.`);
+  }
 }

@@ -4,7 +4,6 @@
  * left for text. Servers announce tighter limits (NICKLEN, CHANNELLEN) once connected.
  */
 import { GatewayError } from '../../src/core/errors';
-import type { IrcAddress } from './address';
 
 /** Longer than any server's NICKLEN in use; a nick this long still leaves PRIVMSG ~150 bytes of text. */
 export const NICK_MAX = 64;
@@ -30,14 +29,4 @@ export function checkLength(field: string, value: string, max: number): void {
 export function serverLimit(options: Record<string, unknown> | undefined, token: string): number | undefined {
   const value = Number(options?.[token]);
   return Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-/** A nick or channel longer than the server's NICKLEN / CHANNELLEN cannot exist there: say so. */
-export function checkServerLimits(address: IrcAddress, isupport: Record<string, unknown> | undefined): void {
-  if (address.kind === 'server') return;
-  const [name, token, what] = address.kind === 'room' ? [address.channel, 'CHANNELLEN', 'channel names'] : [address.nick, 'NICKLEN', 'nicknames'];
-  const limit = serverLimit(isupport, token);
-  if (limit && name.length > limit) {
-    throw new GatewayError('not-acceptable', `${address.server} allows ${what} of at most ${limit} characters; ${name.slice(0, 20)}… has ${name.length}.`);
-  }
 }

@@ -8,10 +8,10 @@ import type {
   AdapterEvents, AdhocCommand, ChatState, LegacySession, OutboundMessage, PresenceShow, RoomJoinRequest,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
-import { formatLocalpart, isNick, parseLocalpart } from './address';
+import { checkServerLimits, formatLocalpart, isNick, parseLocalpart } from './address';
 import { sessionCommands } from './commands';
 import { guarded, IrcConnection } from './connection';
-import { CHANNEL_KEY_MAX, checkServerLimits, NICK_MAX, serverLimit } from './limits';
+import { CHANNEL_KEY_MAX, NICK_MAX, serverLimit } from './limits';
 import { attachListeners } from './listeners';
 import { NickKeeper } from './nick-keeper';
 import { NickServIdentify } from './nickserv';
