@@ -45,6 +45,7 @@ export class Gateway {
         const module = loadAdapterModule(t.adapter, options.adapters, options.baseDir);
         gateway.transports.set(t.domain, new Transport({
           config, transport: t, module, store, http, logger, software: { name: pkg.name, version: pkg.version },
+          transportFor: (domain) => gateway.transports.get(domain),
         }));
       }
       http.route('GET', '/health', async () => gateway.health());

@@ -7,7 +7,7 @@ import { SessionManager } from './session-manager';
 import { ComponentConnection } from '../component/connection';
 import type { TransportContext } from '../component/context';
 import { routeStanza } from '../component/router';
-import { bare, errorReply } from '../component/stanzas';
+import { bare, errorReply, splitJid } from '../component/stanzas';
 import { GatewayError } from './errors';
 import type { GatewayConfig, TransportConfig } from '../config';
 import type { GatewayStore } from '../store';
@@ -21,6 +21,11 @@ export interface TransportDeps {
   http: HttpRoutes;
   logger: Logger;
   software: { name: string; version: string };
+  /**
+   * The transport of the process that serves a domain. ejabberd with several hosts on one
+   * listener (global_routes) hands any connection stanzas for any of them: each is passed on.
+   */
+  transportFor?(domain: string): Transport | undefined;
 }
 
 /** Is a bare JID allowed by a list of bare JIDs and domains (empty list: everyone)? */
@@ -39,12 +44,16 @@ async function settleBefore(work: Promise<unknown>, deadline: number): Promise<v
   clearTimeout(timer);
 }
 
-/** What arrives once shutdown has begun is answered, so nothing vanishes without a word. */
-function refuseDuringShutdown(ctx: TransportContext, el: Element): void {
+/** Answers a stanza that will not be handled, if it expects an answer (an iq, a message with a body). */
+function refuse(ctx: TransportContext, el: Element, error: GatewayError): void {
   const type = el.attrs.type;
   const wantsAnswer = el.name === 'iq' ? type === 'get' || type === 'set' : el.name === 'message' && type !== 'error' && Boolean(el.getChild('body'));
-  if (!wantsAnswer) return;
-  ctx.send(errorReply(el, new GatewayError('service-unavailable', 'The gateway is restarting; this was not sent. Try again in a minute.', 'wait')));
+  if (wantsAnswer) ctx.send(errorReply(el, error));
+}
+
+/** What arrives once shutdown has begun is answered, so nothing vanishes without a word. */
+function refuseDuringShutdown(ctx: TransportContext, el: Element): void {
+  refuse(ctx, el, new GatewayError('service-unavailable', 'The gateway is restarting; this was not sent. Try again in a minute.', 'wait'));
 }
 
 /** One transport domain: its component link, its adapter and its users' sessions. */
@@ -55,10 +64,12 @@ export class Transport {
   readonly sessions: SessionManager;
   private readonly context: TransportContext;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly transportFor?: (domain: string) => Transport | undefined;
   private stopping = false;
 
   constructor(deps: TransportDeps) {
     const { config, transport, module, store, http, logger } = deps;
+    this.transportFor = deps.transportFor;
     this.domain = transport.domain;
     const log = logger.child({ transport: transport.domain });
     this.adapter = module.create({
@@ -114,7 +125,23 @@ export class Transport {
     this.connection.start();
   }
 
+  /** Every stanza arriving on this transport's link: dispatched by its `to` domain. */
   private receive(el: Element): void {
+    const to = splitJid(el.attrs.to ?? '').domain.toLowerCase();
+    if (to === this.domain) {
+      this.handle(el);
+      return;
+    }
+    const owner = this.transportFor?.(to);
+    if (owner) {
+      owner.handle(el);
+      return;
+    }
+    this.context.logger.warn({ to, from: el.attrs.from, stanza: el.name }, 'stanza for a domain this gateway does not serve: refused');
+    refuse(this.context, el, new GatewayError('item-not-found', `${to || 'That address'} is not served by this gateway.`));
+  }
+
+  handle(el: Element): void {
     if (this.stopping) {
       refuseDuringShutdown(this.context, el);
       return;
