@@ -18,18 +18,22 @@ export async function routeStanza(ctx: TransportContext, stanza: Element): Promi
     else if (stanza.name === 'message') await routeMessage(ctx, stanza);
     else if (stanza.name === 'presence') await routePresence(ctx, stanza);
   } catch (err) {
-    const error = toGatewayError(err);
     if (!(err instanceof GatewayError)) ctx.logger.error({ err: (err as Error).stack, stanza: stanza.name }, 'stanza handling failed');
-    const type = stanza.attrs.type;
-    // Never answer an error with an error (RFC 6120 8.1); results and groupchat/headline noise too.
-    if (type === 'error' || type === 'result') return;
-    if (stanza.name === 'presence') {
-      // Only joins (directed presence to room/nick), subscriptions and probes expect an answer.
-      const toOccupant = splitJid(stanza.attrs.to ?? '').resource !== '';
-      if (!(type === 'subscribe' || type === 'probe' || (!type && toOccupant))) return;
-    }
-    ctx.send(errorReply(stanza, error));
+    refuseStanza(ctx, stanza, toGatewayError(err));
   }
+}
+
+/** Answers a stanza that was not (or could not be) handled with `error`, where an answer is due. */
+export function refuseStanza(ctx: TransportContext, stanza: Element, error: GatewayError): void {
+  const type = stanza.attrs.type;
+  // Never answer an error with an error (RFC 6120 8.1); results and groupchat/headline noise too.
+  if (type === 'error' || type === 'result') return;
+  if (stanza.name === 'presence') {
+    // Only joins (directed presence to room/nick), subscriptions and probes expect an answer.
+    const toOccupant = splitJid(stanza.attrs.to ?? '').resource !== '';
+    if (!(type === 'subscribe' || type === 'probe' || (!type && toOccupant))) return;
+  }
+  ctx.send(errorReply(stanza, error));
 }
 
 async function routeIq(ctx: TransportContext, iq: Element): Promise<void> {
@@ -166,7 +170,7 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
   session.presenceAnswered = true;
   if (type === 'unavailable') {
     // From the bare JID (an answer to the gateway's probe): no resource of the user is online.
-    const gone = splitJid(from).resource ? [from] : [...new Set([...session.resources.keys(), ...[...session.rooms.values()].flatMap((r) => [...r.resources, ...r.pending])])];
+    const gone = splitJid(from).resource ? [from] : session.knownResources();
     for (const resource of gone) {
       session.resources.delete(resource);
       for (const room of [...session.rooms.keys()]) {

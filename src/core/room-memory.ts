@@ -15,12 +15,16 @@ const ROOMS_KEY = 'core:rooms';
 export class RoomMemory {
   private writing = false;
   private pending?: () => RoomSnapshot;
+  /** What the store holds, as JSON: a re-join after a reconnect changes nothing and writes nothing. */
+  private stored?: string;
 
   constructor(private readonly state: KeyValue, private readonly logger: Logger) {}
 
   async load(): Promise<RoomSnapshot> {
     try {
-      return (await this.state.get<RoomSnapshot>(ROOMS_KEY)) ?? {};
+      const snapshot = (await this.state.get<RoomSnapshot>(ROOMS_KEY)) ?? {};
+      this.stored = JSON.stringify(snapshot);
+      return snapshot;
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'cannot read the rooms the user was in');
       return {};
@@ -40,9 +44,12 @@ export class RoomMemory {
         const take = this.pending;
         this.pending = undefined;
         const snapshot = take();
+        const json = JSON.stringify(snapshot);
+        if (json === this.stored) continue;
         try {
           if (Object.keys(snapshot).length) await this.state.set(ROOMS_KEY, snapshot);
           else await this.state.delete(ROOMS_KEY);
+          this.stored = json;
         } catch (err) {
           // The live state is unaffected; only a restart would not find the user's rooms.
           this.logger.warn({ err: (err as Error).message }, 'cannot store the rooms the user is in');

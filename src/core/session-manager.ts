@@ -1,7 +1,7 @@
 import xml from '@xmpp/xml';
 import type { Adapter, Credentials, LoginRequest } from './adapter';
 import { GatewayError, toGatewayError } from './errors';
-import { KeyedSerializer } from './keyed-serializer';
+import { KeyedMutex } from '../keyed-mutex';
 import { Pacer, realClock, type Clock } from './pacer';
 import { RoomMemory } from './room-memory';
 import { UserSession, type SessionContext } from './user-session';
@@ -35,7 +35,7 @@ export class SessionManager {
   private readonly sessions = new Map<string, UserSession>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly presenceChecks = new Map<string, NodeJS.Timeout>();
-  private readonly serial = new KeyedSerializer();
+  private readonly serial = new KeyedMutex();
   /** Users with a registration change waiting or running: a second one is refused with conflict. */
   private readonly changing = new Set<string>();
   private closed = false;

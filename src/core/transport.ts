@@ -6,8 +6,8 @@ import { outboundPolicyFor } from './outbound-policy';
 import { SessionManager } from './session-manager';
 import { ComponentConnection } from '../component/connection';
 import type { TransportContext } from '../component/context';
-import { routeStanza } from '../component/router';
-import { bare, errorReply, splitJid } from '../component/stanzas';
+import { refuseStanza, routeStanza } from '../component/router';
+import { bare, splitJid } from '../component/stanzas';
 import { GatewayError } from './errors';
 import type { GatewayConfig, TransportConfig } from '../config';
 import type { GatewayStore } from '../store';
@@ -44,17 +44,6 @@ async function settleBefore(work: Promise<unknown>, deadline: number): Promise<v
   clearTimeout(timer);
 }
 
-/** Answers a stanza that will not be handled, if it expects an answer (an iq, a message with a body). */
-function refuse(ctx: TransportContext, el: Element, error: GatewayError): void {
-  const type = el.attrs.type;
-  const wantsAnswer = el.name === 'iq' ? type === 'get' || type === 'set' : el.name === 'message' && type !== 'error' && Boolean(el.getChild('body'));
-  if (wantsAnswer) ctx.send(errorReply(el, error));
-}
-
-/** What arrives once shutdown has begun is answered, so nothing vanishes without a word. */
-function refuseDuringShutdown(ctx: TransportContext, el: Element): void {
-  refuse(ctx, el, new GatewayError('service-unavailable', 'The gateway is restarting; this was not sent. Try again in a minute.', 'wait'));
-}
 
 /** One transport domain: its component link, its adapter and its users' sessions. */
 export class Transport {
@@ -138,12 +127,13 @@ export class Transport {
       return;
     }
     this.context.logger.warn({ to, from: el.attrs.from, stanza: el.name }, 'stanza for a domain this gateway does not serve: refused');
-    refuse(this.context, el, new GatewayError('item-not-found', `${to || 'That address'} is not served by this gateway.`));
+    refuseStanza(this.context, el, new GatewayError('item-not-found', `${to || 'That address'} is not served by this gateway.`));
   }
 
   handle(el: Element): void {
     if (this.stopping) {
-      refuseDuringShutdown(this.context, el);
+      // Answered, so nothing that arrives once shutdown has begun vanishes without a word.
+      refuseStanza(this.context, el, new GatewayError('service-unavailable', 'The gateway is restarting; this was not sent. Try again in a minute.', 'wait'));
       return;
     }
     const handled = routeStanza(this.context, el);

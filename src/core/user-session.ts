@@ -72,6 +72,13 @@ export class UserSession {
     this.roomsChanged();
   }
 
+  /** Every resource the session knows of: online, in a room, or waiting to be (re-)entered. */
+  knownResources(): string[] {
+    const all = new Set(this.resources.keys());
+    for (const state of this.rooms.values()) for (const r of [...state.resources, ...state.pending]) all.add(r);
+    return [...all];
+  }
+
   /** The rooms as stored: every resource that is in a room or waiting to be (re-)entered. */
   private snapshot(): RoomSnapshot {
     const out: RoomSnapshot = {};

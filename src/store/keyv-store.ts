@@ -4,6 +4,7 @@ import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import { GatewayError } from '../core/errors';
 import { decryptString, encryptString } from './crypto';
 import type { KeyValue } from './types';
+import { KeyedMutex } from '../keyed-mutex';
 
 export interface Registration {
   jid: string;
@@ -51,26 +52,6 @@ export class StoreTimeoutError extends GatewayError {
   }
 }
 const INDEX_PRUNE_EVERY = 256;
-
-/** Serialises read-modify-write sequences per name; the gateway is a single process. */
-class KeyedMutex {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async run<T>(name: string, critical: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(name) ?? Promise.resolve();
-    let release!: () => void;
-    const current = new Promise<void>((done) => (release = done));
-    const tail = previous.then(() => current);
-    this.tails.set(name, tail);
-    await previous;
-    try {
-      return await critical();
-    } finally {
-      release();
-      if (this.tails.get(name) === tail) this.tails.delete(name);
-    }
-  }
-}
 
 /**
  * Everything the gateway persists: registrations (with encrypted secrets), per-user adapter state
