@@ -5,7 +5,7 @@
  * because nicks and channel names may contain `\`, `@`, `/`, `:` and friends.
  */
 import { GatewayError } from '../../src/core/errors';
-import { CHANNEL_MAX, NICK_MAX, serverLimit } from './limits';
+import { CHANNEL_MAX, HOST_MAX, NICK_MAX, serverLimit } from './limits';
 
 const XEP0106: Record<string, string> = {
   ' ': '\\20', '"': '\\22', '&': '\\26', "'": '\\27', '/': '\\2f',
@@ -42,7 +42,7 @@ export function isNick(name: string): boolean {
 }
 
 export function isHostname(name: string): boolean {
-  return name.length <= 253 && HOST.test(name);
+  return name.length <= HOST_MAX && HOST.test(name);
 }
 
 /**

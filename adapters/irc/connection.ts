@@ -132,8 +132,8 @@ export class IrcConnection {
   }
 
   /** `channel` (lower case): see QueuedLine.channel. */
-  send(line: string, kind: QueuedLine['kind'], sent?: () => void, channel?: string): boolean {
-    return this.queue.push({ line, kind, sent, channel });
+  send(line: string, kind: QueuedLine['kind'], channel?: string): boolean {
+    return this.queue.push({ line, kind, channel });
   }
 
   private open(): void {

@@ -86,7 +86,8 @@ export class FloodQueue {
   private readonly messages = new Lane();
   private readonly controls = new Lane();
   private lastSeq = 0;
-  private firstSeq = 0;  /** Whose turn it is: after a (re)registration, control lines (re-joins, WHOIS) go first. */
+  private firstSeq = 0;
+  /** Whose turn it is: after a (re)registration, control lines (re-joins, WHOIS) go first. */
   private lastKind: QueuedLine['kind'] = 'message';
   private tokens: number;
   private lastRefill: number;

@@ -15,6 +15,8 @@ export const USERNAME_MAX = 32;
 export const REALNAME_MAX = 200;
 /** Fits `PRIVMSG NickServ :IDENTIFY account password` and SASL PLAIN in a few chunks. */
 export const PASSWORD_MAX = 300;
+/** DNS's limit on a host name. */
+export const HOST_MAX = 253;
 
 /** not-acceptable naming the field, e.g. "The real name is too long (100000 characters; at most 200)." */
 export function tooLong(field: string, length: number, max: number): GatewayError {

@@ -87,8 +87,8 @@ function onNumeric(session: IrcSession, command: IrcCommand): void {
     const error = joinError(command.command === '403' ? 'no_such_channel' : 'need_registered_nick', reason, subject);
     if (error && session.rooms.failed(subject, error)) return;
   }
-  if (command.command === '437' && session.pendingNick) { // ERR_UNAVAILRESOURCE: nick temporarily held
-    session.pendingNick.reject(new GatewayError('conflict', `${subject}: ${reason}`));
+  if (command.command === '437' && session.nickChange.pending) { // ERR_UNAVAILRESOURCE: nick temporarily held
+    session.nickChange.pending.reject(new GatewayError('conflict', `${subject}: ${reason}`));
     return;
   }
   session.events.message({ from: session.serverLocalpart, body: command.params.slice(1).join(' '), type: 'normal' });
@@ -132,8 +132,8 @@ const HANDLERS: Record<string, Handler> = {
     const self = session.isSelf(e.nick);
     if (self) {
       session.nick = e.new_nick;
-      if (session.pendingNick) session.connection.nick = e.new_nick; // keep a chosen nick across reconnects
-      session.pendingNick?.resolve();
+      if (session.nickChange.pending) session.connection.nick = e.new_nick; // keep a chosen nick across reconnects
+      session.nickChange.pending?.resolve();
     }
     session.rooms.onNick(e.nick, e.new_nick);
     if (self) session.keeper.check();
@@ -159,12 +159,12 @@ const HANDLERS: Record<string, Handler> = {
   },
   'nick in use': (session, e: { nick: string; reason: string }) => {
     // Only the user's own change: a keepnick attempt being refused is no news.
-    if (session.pendingNick && session.lower(e.nick) === session.lower(session.pendingNick.nick)) {
-      session.pendingNick.reject(new GatewayError('conflict', `The nickname ${e.nick} is already in use.`));
+    if (session.nickChange.pending && session.lower(e.nick) === session.lower(session.nickChange.pending.nick)) {
+      session.nickChange.pending.reject(new GatewayError('conflict', `The nickname ${e.nick} is already in use.`));
     }
   },
   'nick invalid': (session, e: { nick: string; reason: string }) => {
-    session.pendingNick?.reject(new GatewayError('not-acceptable', `The server does not accept the nickname ${e.nick}.`));
+    session.nickChange.pending?.reject(new GatewayError('not-acceptable', `The server does not accept the nickname ${e.nick}.`));
   },
   'irc error': (session, e: { error: string; reason?: string; channel?: string; nick?: string }) => onIrcError(session, e),
   'unknown command': (session, command: IrcCommand) => onNumeric(session, command),

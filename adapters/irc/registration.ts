@@ -2,7 +2,7 @@
 import type { Credentials, FormField } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { isChannelName, isHostname, isNick } from './address';
-import { CHANNEL_KEY_MAX, CHANNEL_MAX, checkLength, NICK_MAX, PASSWORD_MAX, REALNAME_MAX, USERNAME_MAX } from './limits';
+import { CHANNEL_KEY_MAX, CHANNEL_MAX, checkLength, HOST_MAX, NICK_MAX, PASSWORD_MAX, REALNAME_MAX, USERNAME_MAX } from './limits';
 import type { IrcOptions } from './options';
 
 export interface ConnectionSettings {
@@ -82,7 +82,7 @@ export function connectionSettings(credentials: Credentials, options: IrcOptions
     return { ...options.server, nick, username, realname, password, channels };
   }
   const host = (credentials.server ?? '').trim().toLowerCase();
-  checkLength('server host name', host, 253);
+  checkLength('server host name', host, HOST_MAX);
   if (!isHostname(host)) throw invalid(`"${host}" is not a server host name.`);
   if (options.allowedServers && !options.allowedServers.map((s) => s.toLowerCase()).includes(host)) {
     throw new GatewayError('not-allowed', `This gateway only connects to: ${options.allowedServers.join(', ')}.`);

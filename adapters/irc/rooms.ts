@@ -152,12 +152,27 @@ export class Rooms {
     }
   }
 
-  /** The user leaves: the PART is on its way and the channel is out of XMPP's view until answered. */
-  leaving(state: ChannelState): void {
+  /**
+   * The user leaves: the PART is on its way and the channel is out of XMPP's view until answered.
+   * False (and no PART to send) when one is already out: a rejoin asked for since is cancelled.
+   */
+  leaving(state: ChannelState): boolean {
+    if (state.parting) {
+      state.rejoin = undefined;
+      return false;
+    }
     state.parting++;
     state.leftJoined = state.phase === 'joined';
     state.phase = 'joining';
     state.rejoin = undefined;
+    return true;
+  }
+
+  /** Channels counted against the per-user cap: a channel being left (PART out, no rejoin) no longer counts. */
+  held(): number {
+    let count = 0;
+    for (const state of this.channels.values()) if (!state.parting || state.rejoin) count++;
+    return count;
   }
 
   /** A join while our PART is out: answered after the PART, by a fresh JOIN and NAMES. */

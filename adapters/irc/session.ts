@@ -8,11 +8,12 @@ import type {
   AdapterEvents, AdhocCommand, ChatState, LegacySession, OutboundMessage, PresenceShow, RoomJoinRequest,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
-import { checkServerLimits, formatLocalpart, isNick, parseLocalpart } from './address';
+import { checkServerLimits, formatLocalpart, parseLocalpart } from './address';
 import { sessionCommands } from './commands';
 import { guarded, IrcConnection } from './connection';
-import { CHANNEL_KEY_MAX, NICK_MAX, serverLimit } from './limits';
+import { CHANNEL_KEY_MAX, checkLength, serverLimit } from './limits';
 import { attachListeners } from './listeners';
+import { NickChange } from './nick-change';
 import { NickKeeper } from './nick-keeper';
 import { NickServIdentify } from './nickserv';
 import type { IrcOptions } from './options';
@@ -23,7 +24,6 @@ import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { Rooms } from './rooms';
 import { bodyLines, singleLine, splitBody, textByteBudget } from './text';
 
-const NICK_CHANGE_TIMEOUT_MS = 15000;
 /** Below this many bytes of text per line, the target name is the problem, not the message. */
 const MIN_TEXT_BYTES = 64;
 
@@ -61,7 +61,7 @@ export class IrcSession implements LegacySession {
   /** Last 1:1 message per peer, so an asynchronous "no such nick" reaches the right stanza. */
   readonly lastSent = new Map<string, { peer: string; id?: string; fromResource?: string }>();
   readonly pendingEchoes: PendingEcho[] = [];
-  pendingNick?: { nick: string; resolve: () => void; reject: (e: GatewayError) => void; timer: NodeJS.Timeout };
+  readonly nickChange: NickChange;
   private away?: string;
   /** The MOTD is shown once per session, not after every reconnect. */
   motdShown = false;
@@ -93,11 +93,19 @@ export class IrcSession implements LegacySession {
       send: (line) => this.connection.queue.pushFront({ line, kind: 'control' }),
       tell: (text) => this.events.message({ from: this.serverLocalpart, body: text, type: 'normal' }),
     });
+    this.nickChange = new NickChange({
+      server: this.server,
+      current: () => this.nick,
+      isSelf: (nick) => this.isSelf(nick),
+      online: () => this.connection.online,
+      nickLength: () => serverLimit(this.connection.client?.network.options, 'NICKLEN'),
+      send: (line) => this.connection.send(line, 'control'),
+    });
     this.keeper = new NickKeeper({
       wanted: () => this.connection.nick,
       current: () => this.nick,
       lower: (name) => this.lower(name),
-      canTry: () => this.connection.online && !this.pendingNick,
+      canTry: () => this.connection.online && !this.nickChange.pending,
       send: (line) => this.connection.send(line, 'control'),
     }, { initialMs: ctx.options.reconnect.initialDelayMs, maxMs: ctx.options.reconnect.maxDelayMs });
     this.connection = new IrcConnection(ctx.settings, ctx.options, {
@@ -143,7 +151,7 @@ export class IrcSession implements LegacySession {
   }
 
   private sendJoin(channel: string, key?: string): void {
-    this.connection.send(key ? `JOIN ${channel} ${key}` : `JOIN ${channel}`, 'control', undefined, this.lower(channel));
+    this.connection.send(joinLine(channel, key), 'control', this.lower(channel));
   }
 
   start(): Promise<void> {
@@ -166,7 +174,7 @@ export class IrcSession implements LegacySession {
       }
     }
     for (const state of this.rooms.all()) {
-      lines.push(control(state.key ? `JOIN ${state.name} ${state.key}` : `JOIN ${state.name}`, this.lower(state.name)));
+      lines.push(control(joinLine(state.name, state.key), this.lower(state.name)));
     }
     // Before anything queued while offline, so messages to channels find us in them.
     this.connection.queue.pushFront(...lines);
@@ -178,7 +186,7 @@ export class IrcSession implements LegacySession {
     this.nickserv.reset();
     this.keeper.stop();
     this.rooms.disconnected();
-    this.pendingNick?.reject(new GatewayError('remote-server-timeout', 'The IRC connection was lost.'));
+    this.nickChange.pending?.reject(new GatewayError('remote-server-timeout', 'The IRC connection was lost.'));
     const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
     this.events.status({ online: false, text });
   }
@@ -263,13 +271,10 @@ export class IrcSession implements LegacySession {
       return; // otherwise the pending join answers every resource
     }
     const max = this.options.maxChannels;
-    // A channel being left (PART out, no rejoin) no longer counts.
-    if (!existing && this.rooms.all().filter((s) => !s.parting || s.rejoin).length >= max) {
+    if (!existing && this.rooms.held() >= max) {
       throw new GatewayError('resource-constraint', `You are in ${max} IRC channels, the most this gateway allows per user; leave one before joining ${address.channel}.`);
     }
-    if (request.password && request.password.length > CHANNEL_KEY_MAX) {
-      throw new GatewayError('not-acceptable', `The room password (channel key) is too long (${request.password.length} characters; at most ${CHANNEL_KEY_MAX}).`);
-    }
+    if (request.password) checkLength('room password (channel key)', request.password, CHANNEL_KEY_MAX);
     if (request.nick && !this.isSelf(request.nick) && this.connection.online) {
       try {
         await this.changeOwnNick(request.nick);
@@ -300,13 +305,9 @@ export class IrcSession implements LegacySession {
       if (state.phase === 'joined') this.events.room.occupantLeft(state.localpart, this.nick, { self: true, status });
       return;
     }
-    if (state.parting) {
-      state.rejoin = undefined; // a PART is already out; a rejoin asked for since is cancelled
-      return;
-    }
-    this.rooms.leaving(state);
+    if (!this.rooms.leaving(state)) return; // a PART is already out
     const reason = status ? singleLine(status).slice(0, 300) : '';
-    this.connection.send(reason ? `PART ${state.name} :${reason}` : `PART ${state.name}`, 'control', undefined, this.lower(state.name));
+    this.connection.send(reason ? `PART ${state.name} :${reason}` : `PART ${state.name}`, 'control', this.lower(state.name));
   }
 
   private joinedChannel(room: string) {
@@ -350,23 +351,7 @@ export class IrcSession implements LegacySession {
 
   /** IRC nicks are per connection: this renames the user in every channel. */
   changeOwnNick(nick: string): Promise<void> {
-    const limit = serverLimit(this.connection.client?.network.options, 'NICKLEN') ?? NICK_MAX;
-    if (nick.length > limit) return Promise.reject(new GatewayError('not-acceptable', `Nicknames on ${this.server} have at most ${limit} characters.`));
-    if (!isNick(nick)) return Promise.reject(new GatewayError('not-acceptable', `"${nick}" is not a valid IRC nickname.`));
-    if (this.isSelf(nick) && this.nick === nick) return Promise.resolve();
-    if (!this.connection.online) return Promise.reject(new GatewayError('remote-server-timeout', 'Not connected to IRC right now.'));
-    this.pendingNick?.reject(new GatewayError('conflict', 'Another nickname change was requested.'));
-    return new Promise((resolve, reject) => {
-      const done = () => { clearTimeout(pending.timer); if (this.pendingNick === pending) this.pendingNick = undefined; };
-      const pending = {
-        nick,
-        resolve: () => { done(); resolve(); },
-        reject: (e: GatewayError) => { done(); reject(e); },
-        timer: setTimeout(() => pending.reject(new GatewayError('remote-server-timeout', 'The IRC server did not answer the nickname change.')), NICK_CHANGE_TIMEOUT_MS),
-      };
-      this.pendingNick = pending;
-      this.connection.send(`NICK ${nick}`, 'control');
-    });
+    return this.nickChange.request(nick);
   }
 
   commands(): AdhocCommand[] {
@@ -393,13 +378,17 @@ export class IrcSession implements LegacySession {
 
   async logout(): Promise<void> {
     this.keeper.stop();
-    this.pendingNick?.reject(new GatewayError('gone', 'Logged out.'));
+    this.nickChange.pending?.reject(new GatewayError('gone', 'Logged out.'));
     try {
       await this.connection.quit('Leaving');
     } finally {
       this.rooms.dispose();
     }
   }
+}
+
+function joinLine(channel: string, key?: string): string {
+  return key ? `JOIN ${channel} ${key}` : `JOIN ${channel}`;
 }
 
 function shutDownError(): GatewayError {
