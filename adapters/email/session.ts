@@ -3,12 +3,12 @@ import type Mail from 'nodemailer/lib/mailer';
 import type { AdapterEvents, InboundMessage, LegacySession, OutboundMessage } from '../../src/core/adapter';
 import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { GatewayError } from '../../src/core/errors';
+import { InFlight } from '../../src/core/in-flight';
 import { addressToLocalpart, localpartToAddress } from './address';
 import type { AttachmentLinks } from './attachments';
 import { Conversations, type ThreadInfo } from './conversations';
 import type { MailAccount } from './credentials';
 import { ImapWatcher } from './imap';
-import { InFlight } from './in-flight';
 import { readMail, type ReadMail } from './inbound';
 import type { EmailOptions } from './options';
 import { SmtpSender } from './smtp';
@@ -30,7 +30,8 @@ export class EmailSession implements LegacySession {
   readonly smtp: SmtpSender;
   readonly imap: ImapWatcher;
   private sentFolder?: string;
-  private readonly inFlight = new InFlight();
+  /** Sends in flight, known by the XMPP message each came from. */
+  private readonly inFlight = new InFlight<Parameters<AdapterEvents['messageError']>[0]>();
 
   constructor(private readonly deps: SessionDeps) {
     const { account, options, conversations, logger, events, outbound } = deps;

@@ -1,3 +1,4 @@
+import { KeyedMutex } from '../../src/keyed-mutex';
 import type { KeyValue } from '../../src/store/types';
 
 /** A webhook request kept until its owner's session is back. */
@@ -6,9 +7,8 @@ export interface PendingRequest {
   params: Record<string, string>;
   receivedAt: number;
   /**
-   * Checked against the owner's stored auth token when it arrived. Requests kept without that
-   * check (no way to read the token then, or data from an older version) carry what is needed
-   * to check them at login.
+   * Checked against the owner's stored auth token when it arrived (every request kept now is).
+   * Only lists kept by older versions lack it: they carry the url and signature to check at login.
    */
   verified?: boolean;
   url?: string;
@@ -38,19 +38,9 @@ const EMPTY: QueueMeta = { head: 0, next: 0, bytes: 0 };
  * run one at a time (the gateway is one process).
  */
 export class OfflineQueue {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedMutex();
 
   constructor(private readonly kv: KeyValue) {}
-
-  private exclusive<T>(number: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(number) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.locks.set(number, next);
-    void next.catch(() => undefined).then(() => {
-      if (this.locks.get(number) === next) this.locks.delete(number);
-    });
-    return next;
-  }
 
   private metaKey(number: string): string {
     return `pending-meta:${number}`;
@@ -69,7 +59,7 @@ export class OfflineQueue {
   }
 
   add(number: string, request: PendingRequest, bounds: QueueBounds, markerTtlMs: number): Promise<AddOutcome> {
-    return this.exclusive(number, async () => {
+    return this.locks.run(number, async () => {
       const marker = this.markerKey(number, request);
       if (marker && (await this.kv.get(marker))) return 'duplicate';
       const meta = (await this.kv.get<QueueMeta>(this.metaKey(number))) ?? EMPTY;
@@ -96,7 +86,7 @@ export class OfflineQueue {
    * rest stays kept for the next time.
    */
   drain(number: string, handle: (request: PendingRequest) => Promise<void>): Promise<number> {
-    return this.exclusive(number, async () => {
+    return this.locks.run(number, async () => {
       let handled = await this.drainLegacyList(number, handle);
       const meta = await this.kv.get<QueueMeta>(this.metaKey(number));
       if (!meta) return handled;
@@ -123,7 +113,7 @@ export class OfflineQueue {
 
   /** Forgets everything kept for `number` (the number was released). */
   clear(number: string): Promise<void> {
-    return this.exclusive(number, async () => {
+    return this.locks.run(number, async () => {
       await this.kv.delete(`pending:${number}`);
       const meta = await this.kv.get<QueueMeta>(this.metaKey(number));
       if (!meta) return;

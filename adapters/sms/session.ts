@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { AdapterEvents, LegacySession, OutboundMessage } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
+import { InFlight } from '../../src/core/in-flight';
 import { toE164 } from './phone';
 import type { SmsStore } from './sms-store';
 import { splitBody } from './split';
@@ -33,21 +34,18 @@ function composeText(message: OutboundMessage, mediaUrls: string[]): string {
   return body;
 }
 
-/** One XMPP message being sent as SMS, for drain() to wait for or give up on. */
+/** One XMPP message being sent as SMS, for drain() to name in the error if it gives up on it. */
 interface Flight {
   message: OutboundMessage;
   parts: number;
   sent: number;
-  /** drain() gave up and told the sender: later results of this send are ignored. */
-  abandoned: boolean;
   abort: AbortController;
 }
 
 /** One user's Twilio number, logged in: sends SMS, and is where webhooks for the number go. */
 export class SmsSession implements LegacySession {
   private online = true;
-  private readonly flights = new Set<Flight>();
-  private idle: (() => void)[] = [];
+  private readonly inFlight = new InFlight<Flight>();
 
   constructor(
     private readonly ctx: SessionContext,
@@ -73,16 +71,14 @@ export class SmsSession implements LegacySession {
     const text = composeText(message, mediaUrls);
     if (!text && mediaUrls.length === 0) throw new GatewayError('bad-request', 'The message is empty; there is nothing to send as SMS.');
     const parts = this.split(text);
-    const flight: Flight = { message, parts: parts.length, sent: 0, abandoned: false, abort: new AbortController() };
-    this.flights.add(flight);
-    try {
-      await this.sendParts(flight, to, parts, mediaUrls);
-    } catch (err) {
+    const flight: Flight = { message, parts: parts.length, sent: 0, abort: new AbortController() };
+    let work = Promise.resolve();
+    await this.inFlight.send(flight, (abandoned) => (work = this.sendParts(flight, to, parts, mediaUrls, abandoned).catch((err: unknown) => {
       // drain() has already told the sender; a second error for the same message would confuse.
-      if (!flight.abandoned) throw err;
-    } finally {
-      this.land(flight);
-    }
+      if (!abandoned()) throw err;
+    })));
+    // Given up on by drain(), the send still settles only once it has stopped (the abort is quick).
+    await work;
   }
 
   /** Parts to send, refused above maxParts before any API call: every part is billed. */
@@ -99,11 +95,11 @@ export class SmsSession implements LegacySession {
     return parts;
   }
 
-  private async sendParts(flight: Flight, to: string, parts: string[], mediaUrls: string[]): Promise<void> {
+  private async sendParts(flight: Flight, to: string, parts: string[], mediaUrls: string[], abandoned: () => boolean): Promise<void> {
     const { message } = flight;
     const group = randomUUID();
     for (const [index, part] of parts.entries()) {
-      if (flight.abandoned) return;
+      if (abandoned()) return;
       let sid: string;
       try {
         ({ sid } = await this.account.sendMessage({
@@ -114,10 +110,10 @@ export class SmsSession implements LegacySession {
           ...(index === 0 && mediaUrls.length > 0 ? { mediaUrl: mediaUrls } : {}),
         }, flight.abort.signal));
       } catch (err) {
-        if (flight.abandoned) return;
+        if (abandoned()) return;
         throw this.sendFailure(err as ApiFailure, index, parts.length);
       }
-      if (flight.abandoned) return;
+      if (abandoned()) return;
       flight.sent++;
       this.setOnline(true);
       try {
@@ -137,33 +133,16 @@ export class SmsSession implements LegacySession {
     }
   }
 
-  private land(flight: Flight): void {
-    if (!this.flights.delete(flight) || this.flights.size > 0) return;
-    const waiting = this.idle;
-    this.idle = [];
-    for (const resolve of waiting) resolve();
-  }
-
   /**
    * Shutdown: waits for sends in flight (retries and their backoff included) until `deadline`;
    * each message still unfinished then gets one messageError, and its late outcome is ignored.
    */
   async drain(deadline: number): Promise<void> {
-    if (this.flights.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.idle.push(resolve)),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.max(0, deadline - Date.now())); }),
-      ]);
-      clearTimeout(timer);
-    }
-    for (const flight of [...this.flights]) this.abandon(flight);
+    await this.inFlight.drain(deadline, (flight) => this.abandon(flight));
   }
 
   private abandon(flight: Flight): void {
-    flight.abandoned = true;
     flight.abort.abort();
-    this.land(flight);
     const { message } = flight;
     const sent = flight.sent > 0 ? ` Parts 1-${flight.sent} of ${flight.parts} were sent; the rest were not.` : '';
     this.events.messageError(

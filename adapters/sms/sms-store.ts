@@ -1,3 +1,4 @@
+import { KeyedMutex } from '../../src/keyed-mutex';
 import type { KeyValue } from '../../src/store/types';
 import { OfflineQueue } from './offline-queue';
 
@@ -25,22 +26,12 @@ const OUTBOUND_TTL_MS = 7 * 24 * 3600 * 1000;
  * key run one at a time (in this process) so concurrent webhooks cannot lose updates.
  */
 export class SmsStore {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedMutex();
   /** Webhooks kept while a number's owner is logged out. */
   readonly offline: OfflineQueue;
 
   constructor(private readonly kv: KeyValue) {
     this.offline = new OfflineQueue(kv);
-  }
-
-  private exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.locks.set(key, next);
-    void next.catch(() => undefined).then(() => {
-      if (this.locks.get(key) === next) this.locks.delete(key);
-    });
-    return next;
   }
 
   ownerOf(number: string): Promise<string | undefined> {
@@ -53,7 +44,7 @@ export class SmsStore {
 
   /** Claims `number` for `user`; returns the other owner if someone else holds it. */
   claim(number: string, user: string): Promise<{ ok: true; fresh: boolean } | { ok: false; owner: string }> {
-    return this.exclusive(`owner:${number}`, async () => {
+    return this.locks.run(`owner:${number}`, async () => {
       const owner = await this.ownerOf(number);
       if (owner !== undefined && owner !== user) return { ok: false as const, owner };
       await this.kv.set(`owner:${number}`, { user });
@@ -64,7 +55,7 @@ export class SmsStore {
 
   /** Releases `number` if (and only if) `user` holds it; drops what is pending for it. */
   release(number: string, user: string): Promise<boolean> {
-    return this.exclusive(`owner:${number}`, async () => {
+    return this.locks.run(`owner:${number}`, async () => {
       if ((await this.ownerOf(number)) !== user) return false;
       await this.kv.delete(`owner:${number}`);
       await this.offline.clear(number);
@@ -75,7 +66,7 @@ export class SmsStore {
 
   /** True the first time a MessageSid is seen within the TTL (Twilio retries webhooks). */
   firstSighting(messageSid: string, ttlMs: number): Promise<boolean> {
-    return this.exclusive(`seen:${messageSid}`, async () => {
+    return this.locks.run(`seen:${messageSid}`, async () => {
       if (await this.kv.get(`seen:${messageSid}`)) return false;
       await this.kv.set(`seen:${messageSid}`, 1, ttlMs);
       return true;
@@ -96,7 +87,7 @@ export class SmsStore {
    */
   partFinished(ref: OutboundRef, messageSid: string, delivered: boolean): Promise<'complete' | 'failed' | undefined> {
     const key = `group:${ref.group}`;
-    return this.exclusive(key, async () => {
+    return this.locks.run(key, async () => {
       const state = (await this.kv.get<GroupState>(key)) ?? { delivered: [], failed: false };
       if (state.failed) return undefined;
       if (!delivered) {

@@ -26,7 +26,7 @@ export interface WebhookContext {
   liveOwner(number: string): LiveOwner | undefined;
   /**
    * The auth token of a registered user who is not logged in, read from the registration.
-   * Absent when the gateway cannot provide it: webhooks are then kept unverified and checked at login.
+   * undefined: the owner has no registration, and the webhook is dropped.
    */
   offlineToken(user: string): Promise<string | undefined>;
   offlineBounds: QueueBounds;

@@ -1,12 +1,5 @@
-/** Who hears about a send that was given up: the XMPP message it came from. */
-export interface MessageRef {
-  peer: string;
-  id?: string;
-  fromResource?: string;
-}
-
-interface Send {
-  ref: MessageRef;
+interface Send<R> {
+  ref: R;
   done: Promise<void>;
   abandoned: boolean;
   /** Settles the caller's promise without the send's own result. */
@@ -14,11 +7,12 @@ interface Send {
 }
 
 /**
- * What a session accepted and has not finished (SMTP sends, Sent-folder copies), so a shutdown
- * can wait for it up to a deadline and then fail each unfinished message exactly once.
+ * What a session accepted and has not finished (an SMTP send and its Sent-folder copy, the parts
+ * of an SMS), so a shutdown can wait for it up to a deadline and then fail each unfinished message
+ * exactly once. `R` is what the session needs to tell the sender about a send given up on.
  */
-export class InFlight {
-  private readonly sends = new Set<Send>();
+export class InFlight<R> {
+  private readonly sends = new Set<Send<R>>();
   private readonly chores = new Set<Promise<void>>();
   private closing = false;
 
@@ -28,12 +22,12 @@ export class InFlight {
 
   /**
    * Runs one accepted send. If drain() gives up on it, the returned promise resolves at once (the
-   * sender was told through messageError) and `abandoned()` tells the work to drop its late result.
+   * sender was told through `fail`) and `abandoned()` tells the work to drop its late result.
    */
-  async send(ref: MessageRef, work: (abandoned: () => boolean) => Promise<void>): Promise<void> {
+  async send(ref: R, work: (abandoned: () => boolean) => Promise<void>): Promise<void> {
     let release!: () => void;
     const released = new Promise<void>((resolve) => { release = resolve; });
-    const entry: Send = { ref, abandoned: false, release, done: Promise.resolve() };
+    const entry: Send<R> = { ref, abandoned: false, release, done: Promise.resolve() };
     const result = work(() => entry.abandoned);
     entry.done = result.then(() => undefined, () => undefined).finally(() => this.sends.delete(entry));
     this.sends.add(entry);
@@ -50,7 +44,7 @@ export class InFlight {
    * Waits for everything in flight until `deadline`; then `fail` is called once per send still
    * running, whose late outcome is ignored. Returns how many background chores were left unfinished.
    */
-  async drain(deadline: number, fail: (ref: MessageRef) => void): Promise<number> {
+  async drain(deadline: number, fail: (ref: R) => void): Promise<number> {
     this.closing = true;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<true>((resolve) => { timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now())); });
