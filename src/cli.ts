@@ -5,6 +5,8 @@ import { loadAdapterModule, isBuiltInAdapter } from './core/adapter-registry';
 import { Gateway } from './gateway';
 import { createLogger } from './logger';
 
+const FORCED_EXIT_GRACE_MS = 10000;
+
 function usage(): never {
   process.stderr.write('usage: xmpp-gateway --config FILE\n');
   process.exit(2);
@@ -27,21 +29,31 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logging.level);
-  process.on('unhandledRejection', (reason) => logger.error({ err: String(reason) }, 'unhandled rejection (kept running)'));
-  process.on('uncaughtException', (err) => logger.error({ err: err.stack }, 'uncaught exception (kept running)'));
-  const gateway = await Gateway.start(config, { logger, baseDir });
+  let gateway: Gateway | undefined;
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const stop = (drainMs: number, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // Draining may take drainTimeoutMs; past that plus a grace period, something hangs.
-    const force = setTimeout(() => process.exit(1), config.shutdown.drainTimeoutMs + 10000);
-    force.unref();
-    gateway.stop().then(() => process.exit(0), (err: Error) => {
+    // Past the drain period plus a grace period, something hangs: exit anyway.
+    setTimeout(() => process.exit(exitCode || 1), drainMs + FORCED_EXIT_GRACE_MS).unref();
+    (gateway?.stop(drainMs) ?? Promise.resolve()).then(() => process.exit(exitCode), (err: Error) => {
       logger.error({ err: err.message }, 'shutdown failed');
       process.exit(1);
     });
+  };
+  // After an unexpected exception the process is in a state nobody knows: log it with its stack,
+  // close the legacy connections (no drain: queues may be what broke) and exit non-zero, so the
+  // service manager starts a clean process.
+  const crashed = (what: string) => (err: unknown) => {
+    logger.fatal({ err: err instanceof Error ? err.stack : String(err) }, `${what}: closing legacy sessions and exiting`);
+    stop(0, 1);
+  };
+  process.on('unhandledRejection', crashed('unhandled rejection'));
+  process.on('uncaughtException', crashed('uncaught exception'));
+  gateway = await Gateway.start(config, { logger, baseDir });
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    stop(config.shutdown.drainTimeoutMs, 0);
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

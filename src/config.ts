@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z, type ZodType } from 'zod';
 import { OUTBOUND_RULE_HELP, outboundRuleProblem, type OutboundRules } from './core/outbound-policy';
@@ -207,7 +208,8 @@ function validateAdapterOptions(
   if (!adapterOptionsSchema) return options;
   const schema = adapterOptionsSchema(transport.adapter);
   if (!schema) {
-    const isModulePath = transport.adapter.startsWith('./') || transport.adapter.startsWith('../');
+    // The same rule as loadAdapterModule: relative to the config file, or absolute.
+    const isModulePath = transport.adapter.startsWith('./') || transport.adapter.startsWith('../') || isAbsolute(transport.adapter);
     if (!isModulePath) fail(['transports', index, 'adapter'], `unknown adapter "${transport.adapter}"`);
     return options;
   }

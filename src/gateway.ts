@@ -94,9 +94,9 @@ export class Gateway {
     };
   }
 
-  /** Graceful stop: accepted messages get `shutdown.drainTimeoutMs` to reach their networks. */
-  async stop(): Promise<void> {
-    const deadline = Date.now() + this.config.shutdown.drainTimeoutMs;
+  /** Graceful stop: accepted messages get `drainMs` (default `shutdown.drainTimeoutMs`) to reach their networks. */
+  async stop(drainMs = this.config.shutdown.drainTimeoutMs): Promise<void> {
+    const deadline = Date.now() + drainMs;
     await Promise.all([...this.transports.values()].map((t) => t.stop(deadline).catch((err: Error) => this.logger.warn({ domain: t.domain, err: err.message }, 'transport stop failed'))));
     await this.http.close();
     await this.store.close();

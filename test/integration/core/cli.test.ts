@@ -72,6 +72,48 @@ describe('command line (built gateway)', () => {
     }
   });
 
+  /** A third-party adapter module (config `adapter: ./path`) that fails the way a bug would, once the gateway runs. */
+  function crashingAdapter(dir: string, how: 'throw' | 'reject'): string {
+    const file = join(dir, `crashing-${how}.js`);
+    writeFileSync(file, `
+module.exports = {
+  name: 'crashing',
+  optionsSchema: undefined,
+  create() {
+    setTimeout(() => {
+      ${how === 'throw' ? "throw new Error('adapter bug: thrown from a timer');" : "Promise.reject(new Error('adapter bug: a rejection nobody handles'));"}
+    }, 300);
+    return {
+      identity: { type: 'irc', name: 'Crashing' }, features: [], registration: { instructions: '', fields: [] },
+      gatewayPrompt: { desc: '', prompt: '' }, parseAddress: () => ({ kind: 'contact', display: '' }), toLocalpart: (a) => a,
+      login: async () => { throw new Error('no logins'); },
+    };
+  },
+};
+`);
+    return file;
+  }
+
+  for (const how of ['throw', 'reject'] as const) {
+    withProsody(`an unexpected ${how === 'throw' ? 'exception' : 'rejection'} is logged with its stack and the process exits non-zero`, async () => {
+      const prosody = await Prosody.start([{ domain: 'crash.localhost', secret: 'crash-secret' }]);
+      try {
+        const dir = tempDir('cli-crash');
+        const adapter = crashingAdapter(dir, how);
+        const file = join(dir, 'gw.yaml');
+        writeFileSync(file, ['xmpp:', `  port: ${prosody.componentPort}`, 'storage:', `  url: sqlite://${dir}/gw.sqlite`, '  encryptionKey: kkkkkkkkkkkkkkkkkkkk',
+          'http:', '  enabled: false', 'transports:', '  - domain: crash.localhost', '    secret: crash-secret', `    adapter: ${adapter}`, ''].join('\n'));
+        const { code, output, signalSent } = await runCli(['--config', file]);
+        expect(signalSent).toBe(false);
+        expect(code).toBe(1);
+        expect(output).toContain(how === 'throw' ? 'uncaught exception: closing legacy sessions and exiting' : 'unhandled rejection: closing legacy sessions and exiting');
+        expect(output).toContain(`${join(dir, `crashing-${how}.js`)}:`);
+      } finally {
+        await prosody.destroy();
+      }
+    });
+  }
+
   test('a wrong component secret is reported and retried, not crashed on', async () => {
     if (!Prosody.available()) return;
     const prosody = await Prosody.start([{ domain: 'sms.localhost', secret: 'right' }]);
