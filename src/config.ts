@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z, type ZodType } from 'zod';
 import { OUTBOUND_RULE_HELP, outboundRuleProblem, type OutboundRules } from './core/outbound-policy';
@@ -31,7 +31,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface GatewayConfig {
   xmpp: { host: string; port: number; reconnect: { initialDelayMs: number; maxDelayMs: number }; queueLimit: number; backlogPauseKb: number };
-  /** url absent: SQLite in gateway.sqlite in the working directory. */
+  /** url absent: SQLite in gateway.sqlite next to the config file (loadConfig resolves relative SQLite paths against its folder). */
   storage: { url?: string; encryptionKey: string };
   http: { enabled: boolean; host: string; port: number; publicUrl?: string };
   logging: { level: LogLevel };
@@ -193,7 +193,18 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, a
   } catch (error) {
     throw new ConfigError(`${path}: cannot read the configuration file: ${(error as Error).message}`);
   }
-  return parseConfig(text, path, env, adapterOptionsSchema);
+  return withPathsFrom(dirname(resolve(path)), parseConfig(text, path, env, adapterOptionsSchema));
+}
+
+/**
+ * A relative SQLite path means "next to the config file", like adapter module paths: under a
+ * service manager the working directory is anything (systemd without WorkingDirectory: /).
+ */
+function withPathsFrom(dir: string, config: GatewayConfig): GatewayConfig {
+  const url = config.storage.url ?? 'sqlite://gateway.sqlite';
+  const sqlite = /^sqlite:\/\/(.+)$/i.exec(url);
+  if (!sqlite || sqlite[1] === ':memory:' || isAbsolute(sqlite[1])) return config;
+  return { ...config, storage: { ...config.storage, url: `sqlite://${resolve(dir, sqlite[1])}` } };
 }
 
 type Fail = (path: PropertyKey[], what: string) => void;

@@ -268,4 +268,22 @@ describe('loadConfig', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('resolves a relative SQLite path, and the default one, against the config file\'s folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    try {
+      const path = join(dir, 'gateway.yaml');
+      const withUrl = (url: string) => minimal.replace('storage:\n', `storage:\n  url: "${url}"\n`);
+      writeFileSync(path, withUrl('sqlite://./data/gateway.sqlite'));
+      expect(loadConfig(path, {}).storage.url).toBe(`sqlite://${join(dir, 'data/gateway.sqlite')}`);
+      writeFileSync(path, minimal);
+      expect(loadConfig(path, {}).storage.url).toBe(`sqlite://${join(dir, 'gateway.sqlite')}`);
+      for (const kept of ['sqlite:///var/lib/gw/gw.sqlite', 'sqlite://:memory:', 'redis://127.0.0.1:6379']) {
+        writeFileSync(path, withUrl(kept));
+        expect(loadConfig(path, {}).storage.url).toBe(kept);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
