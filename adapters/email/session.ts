@@ -1,3 +1,4 @@
+import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import type Mail from 'nodemailer/lib/mailer';
 import type { AdapterEvents, InboundMessage, LegacySession, OutboundMessage } from '../../src/core/adapter';
@@ -124,15 +125,28 @@ export class EmailSession implements LegacySession {
   private async saveCopy(raw: Buffer): Promise<void> {
     try {
       await this.imap.withClient(async (client) => {
-        this.sentFolder ??= this.deps.options.sentFolder
-          ?? (await client.list()).find((box) => box.specialUse === '\\Sent')?.path
-          ?? 'Sent';
+        this.sentFolder ??= await this.sentFolderOf(client);
         await client.append(this.sentFolder, raw, ['\\Seen']);
       });
     } catch (err) {
       // The mail was delivered; a missing Sent copy is worth a log line, not an error to the user.
       this.deps.logger.warn({ err: remoteText((err as Error).message) }, 'could not store the copy in the Sent folder');
     }
+  }
+
+  /**
+   * The configured folder, else the one the server marks \\Sent, else "Sent"; created (and
+   * subscribed) when the account does not have it, so the first copy is not lost.
+   */
+  private async sentFolderOf(client: ImapFlow): Promise<string> {
+    const boxes = await client.list();
+    const folder = this.deps.options.sentFolder ?? boxes.find((box) => box.specialUse === '\\Sent')?.path ?? 'Sent';
+    if (!boxes.some((box) => box.path === folder)) {
+      await client.mailboxCreate(folder);
+      await client.mailboxSubscribe(folder);
+      this.deps.logger.info({ folder }, 'created the missing Sent folder');
+    }
+    return folder;
   }
 
   /** A message from the transport itself about a mail that cannot be relayed as it is. */

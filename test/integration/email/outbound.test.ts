@@ -10,6 +10,16 @@ function outbound(to: string, body: string, extra: Record<string, unknown> = {})
   return { to, body, receiptRequested: false, fromResource: 'alice@xmpp.example.org/phone', ...extra };
 }
 
+/** Messages in `folder` once there are any (the Sent copy is appended after the send), or 0 after 5 s. */
+async function copiesIn(ctx: EmailContext, folder: string): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const status = await ctx.other.status(folder, { messages: true }).catch(() => false as const);
+    if (status && status.messages) return status.messages;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return 0;
+}
+
 run('email adapter: XMPP -> SMTP', () => {
   const ctx = new EmailContext();
   beforeAll(() => ctx.start());
@@ -33,13 +43,7 @@ run('email adapter: XMPP -> SMTP', () => {
     expect(await waitFor('receipt')).toEqual([{ peer: 'bob\\40example.org', id: 'm-1', fromResource: 'alice@xmpp.example.org/phone' }]);
 
     // The Sent copy is appended after the send; wait for it.
-    let copies = 0;
-    for (let i = 0; i < 50 && copies === 0; i++) {
-      const status = await ctx.other.status('Sent', { messages: true });
-      copies = status ? status.messages ?? 0 : 0;
-      if (!copies) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(copies).toBe(1);
+    expect(await copiesIn(ctx, 'Sent')).toBe(1);
     const lock = await ctx.other.getMailboxLock('Sent');
     try {
       const copy = await ctx.other.fetchOne('*', { envelope: true, flags: true });
@@ -133,6 +137,23 @@ run('email adapter: XMPP -> SMTP', () => {
     expect(mail.inReplyTo).toBeUndefined();
     const [looped] = await waitFor('message', (m) => m.body === 'note to self');
     expect(looped).toMatchObject({ from: 'alice\\40example.net', thread: 'xmpp-thread-7', subject: 'note to self' });
+    await ctx.logout(session);
+  });
+});
+
+run('email adapter: an account without the Sent folder', () => {
+  // The configured folder does not exist on the server, as with an account that never had one.
+  const ctx = new EmailContext();
+  beforeAll(() => ctx.start({ sentFolder: 'Gateway Sent' }));
+  afterAll(() => ctx.stop());
+
+  test('the folder is created on the first send and the copy is kept there', async () => {
+    expect((await ctx.other.list()).map((box) => box.path)).not.toContain('Gateway Sent');
+    const { session, waitFor } = await ctx.login();
+    await session.sendMessage(outbound('bob\\40example.org', 'first mail', { id: 'sent-1', receiptRequested: true }));
+    await waitFor('receipt');
+    expect(await copiesIn(ctx, 'Gateway Sent')).toBe(1);
+    expect((await ctx.other.list()).find((box) => box.path === 'Gateway Sent')?.subscribed).toBe(true);
     await ctx.logout(session);
   });
 });
