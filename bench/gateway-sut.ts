@@ -35,7 +35,8 @@ export class GatewaySut implements SystemUnderTest {
     const httpPort = await freePort();
     const config = {
       xmpp: { host: '127.0.0.1', port: prosody.componentPort },
-      storage: { url: `sqlite://${join(dir, 'gateway.sqlite')}`, encryptionKey: 'bench-encryption-key-not-secret' },
+      // No key: the gateway creates gateway.key beside the store on first start.
+      storage: { url: `sqlite://${join(dir, 'gateway.sqlite')}` },
       http: { enabled: true, host: '127.0.0.1', port: httpPort },
       logging: { level: 'warn' },
       restore: RESTORE,

@@ -1,26 +1,42 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 import { dirname, resolve } from 'node:path';
-import { loadConfig, ConfigError } from './config';
+import { formatResult, runChecks } from './check';
+import { loadConfig, keyPolicyProblem, ConfigError, ENCRYPTION_KEY_ENV, type AdapterOptionsSchema, type GatewayConfig } from './config';
 import { loadAdapterModule, isBuiltInAdapter } from './core/adapter-registry';
 import { Gateway } from './gateway';
 import { createLogger } from './logger';
 
 const FORCED_EXIT_GRACE_MS = 10000;
 
-function usage(): never {
-  process.stderr.write('usage: xmpp-gateway --config FILE\n');
-  process.exit(2);
+const USAGE = `usage: xmpp-gateway [check] --config FILE   (or GATEWAY_CONFIG=FILE)
+  (no command)  run the gateway
+  check         validate FILE, try each component secret on the XMPP server and the store, one line
+                per check; exit 0 when all pass, 1 otherwise. Starts no transport.
+`;
+
+function usage(code: number): never {
+  (code === 0 ? process.stdout : process.stderr).write(USAGE);
+  process.exit(code);
 }
+
+const adapterOptionsSchema: AdapterOptionsSchema = (name) => (isBuiltInAdapter(name) ? loadAdapterModule(name).optionsSchema : undefined);
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) usage(0);
   const i = args.indexOf('--config');
   const path = i >= 0 ? args[i + 1] : process.env.GATEWAY_CONFIG;
-  if (!path) usage();
+  const commands = args.filter((arg, n) => arg !== '--config' && (i < 0 || n !== i + 1));
+  if (!path || commands.length > 1 || (commands.length === 1 && commands[0] !== 'check')) usage(2);
+  if (commands[0] === 'check') {
+    const results = await runChecks(path, { env: process.env, adapterOptionsSchema });
+    process.stdout.write(results.map((result) => `${formatResult(result)}\n`).join(''));
+    process.exit(results.every((result) => result.ok) ? 0 : 1);
+  }
   const baseDir = dirname(resolve(path));
-  let config;
+  let config: GatewayConfig;
   try {
-    config = loadConfig(path, process.env, (name) => (isBuiltInAdapter(name) ? loadAdapterModule(name).optionsSchema : undefined));
+    config = loadConfig(path, process.env, adapterOptionsSchema);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error:\n${err.message}\n`);
@@ -28,7 +44,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logging.level);
+  const logger = createLogger(config.logging.level, undefined, config.logging.format);
+  logKeySource(config, logger);
   let gateway: Gateway | undefined;
   let stopping = false;
   const stop = (drainMs: number, exitCode: number) => {
@@ -57,6 +74,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function logKeySource(config: GatewayConfig, logger: ReturnType<typeof createLogger>): void {
+  const { keyFile, encryptionKey } = config.storage;
+  if (keyFile?.created) {
+    logger.warn({ keyFile: keyFile.path }, 'created a new storage encryption key file: back it up apart from the store; without it stored passwords cannot be read');
+  } else if (keyFile) {
+    logger.info({ keyFile: keyFile.path }, 'storage encryption key read from its key file');
+  } else if (keyPolicyProblem(encryptionKey)) {
+    // Weak keys in the file are refused, so this one came from the environment.
+    logger.warn(`the storage encryption key from ${ENCRYPTION_KEY_ENV} is weak: whoever gets a copy of the store may guess it`);
+  }
 }
 
 main().catch((err: Error) => {

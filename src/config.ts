@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z, type ZodType } from 'zod';
 import { OUTBOUND_RULE_HELP, outboundRuleProblem, type OutboundRules } from './core/outbound-policy';
+import { createKeyFile, estimateEntropyBits, readKeyFile } from './store/crypto';
 
 /** A configuration problem; the message has one line per problem: '<file>: <key.path>: <what is wrong>'. */
 export class ConfigError extends Error {
@@ -28,13 +29,19 @@ export interface TransportConfig {
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+/** auto: human-readable on a terminal, JSON lines otherwise (journald, files, log shippers). */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface GatewayConfig {
   xmpp: { host: string; port: number; reconnect: { initialDelayMs: number; maxDelayMs: number }; queueLimit: number; backlogPauseKb: number };
-  /** url absent: SQLite in gateway.sqlite next to the config file (loadConfig resolves relative SQLite paths against its folder). */
-  storage: { url?: string; encryptionKey: string };
+  /**
+   * url absent: SQLite in gateway.sqlite next to the config file (loadConfig resolves relative SQLite
+   * paths against its folder). keyFile: set by loadConfig when the key was read from, or written
+   * to, a key file because neither the file nor GATEWAY_ENCRYPTION_KEY gave one.
+   */
+  storage: { url?: string; encryptionKey: string; keyFile?: { path: string; created: boolean } };
   http: { enabled: boolean; host: string; port: number; publicUrl?: string };
-  logging: { level: LogLevel };
+  logging: { level: LogLevel; format: LogFormat };
   restore: { concurrency: number; perSecond: number };
   /** On SIGTERM/SIGINT, how long legacy sessions may keep sending what they had accepted. */
   shutdown: { drainTimeoutMs: number };
@@ -47,7 +54,13 @@ export interface GatewayConfig {
 
 export type AdapterOptionsSchema = (adapter: string) => ZodType | undefined;
 
-const ENCRYPTION_KEY_ENV = 'GATEWAY_ENCRYPTION_KEY';
+export const ENCRYPTION_KEY_ENV = 'GATEWAY_ENCRYPTION_KEY';
+/** Where loadConfig keeps the key when none is configured: beside the SQLite file, else beside the config file. */
+export const KEY_FILE_NAME = 'gateway.key';
+/** The value config.example.yaml carried until 2026-11: public, so never a key. */
+const PLACEHOLDER_KEYS = ['change-me-to-a-long-random-string'];
+const MIN_KEY_BITS = 128;
+const KEY_HOWTO = 'generate one with: openssl rand -base64 32';
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const BARE_JID_OR_DOMAIN = /^(?:[^@/\s"&'<>:]+@)?[^@/\s]+$/;
@@ -105,8 +118,9 @@ const configSchema = z.strictObject({
     .strictObject({
       url: z.string().trim().regex(STORE_SCHEMES, { error: 'must start with sqlite://, redis://, rediss://, postgres:// or postgresql://' }).optional(),
       encryptionKey: z
-        .string({ error: `is required (or set the ${ENCRYPTION_KEY_ENV} environment variable)` })
-        .min(16, { error: 'must be at least 16 characters: a passphrase, 64 hex digits or the base64 form of 32 bytes (e.g. openssl rand -hex 32)' }),
+        .string({ error: 'must be a string' })
+        .min(16, { error: `must be at least 16 characters: a passphrase, 64 hex digits or the base64 form of 32 bytes (${KEY_HOWTO})` })
+        .optional(),
     }),
   http: z
     .strictObject({
@@ -119,6 +133,7 @@ const configSchema = z.strictObject({
   logging: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'must be one of fatal, error, warn, info, debug, trace' }).default('info'),
+      format: z.enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' }).default('auto'),
     })
     .prefault({}),
   restore: z.strictObject({ concurrency: integer(1).default(5), perSecond: positiveNumber.default(10) }).prefault({}),
@@ -132,13 +147,34 @@ const configSchema = z.strictObject({
   transports: z.array(transportSchema, { error: 'must be a list of transports' }).min(1, { error: 'at least one transport is required' }),
 });
 
-/** Parses and validates gateway.yaml text; every problem found is reported, not just the first. */
+/** A configuration before its key is settled: the file and the environment may have given none. */
+export type ConfigWithoutKey = Omit<GatewayConfig, 'storage'> & { storage: { url?: string; encryptionKey?: string } };
+
+/**
+ * Parses and validates gateway.yaml text; every problem found is reported, not just the first.
+ * Text alone has no folder for a key file, so a key is required here (in the file or in
+ * GATEWAY_ENCRYPTION_KEY); loadConfig, which the command line uses, also accepts none and refuses weak keys.
+ */
 export function parseConfig(
   text: string,
   fileName: string,
   env: NodeJS.ProcessEnv = process.env,
   adapterOptionsSchema?: AdapterOptionsSchema,
 ): GatewayConfig {
+  return parse(text, fileName, env, adapterOptionsSchema, 'text').config as GatewayConfig;
+}
+
+/**
+ * 'text': a key is required, any key of 16 characters or more is taken (tests, embedders).
+ * 'deployment': no key is fine (loadConfig uses the key file) and the key policy applies.
+ */
+function parse(
+  text: string,
+  fileName: string,
+  env: NodeJS.ProcessEnv,
+  adapterOptionsSchema: AdapterOptionsSchema | undefined,
+  mode: 'text' | 'deployment',
+): { config: ConfigWithoutKey; keyFromEnv: boolean } {
   const problems: string[] = [];
   const reported = new Set<string>();
   // One problem per key: an unset ${VAR} would otherwise also be reported as a missing value.
@@ -162,17 +198,27 @@ export function parseConfig(
   }
   const raw: unknown = document.toJS() ?? {};
   if (!isPlainObject(raw)) throw new ConfigError(`${fileName}: (top level): must be a mapping of settings`);
+  const keyReference = isPlainObject(raw.storage) ? raw.storage.encryptionKey : undefined;
 
   const substituted = substituteEnv(raw, [], env, fail) as Record<string, unknown>;
   // Absent storage becomes {} so that a missing key is reported as storage.encryptionKey.
   const storage = substituted.storage ?? {};
+  let keyFromEnv = keyReference === `\${${ENCRYPTION_KEY_ENV}}`;
   if (isPlainObject(storage) && storage.encryptionKey === undefined && env[ENCRYPTION_KEY_ENV]) {
     storage.encryptionKey = env[ENCRYPTION_KEY_ENV];
+    keyFromEnv = true;
   }
   substituted.storage = storage;
 
   const parsed = configSchema.safeParse(substituted, { reportInput: true });
   if (!parsed.success) reportIssues(parsed.error.issues, [], fail);
+  // After the schema's own problems, so that a key of the wrong type or length is reported as such.
+  const key = isPlainObject(storage) ? storage.encryptionKey : undefined;
+  if (isPlainObject(storage) && key === undefined && mode === 'text') {
+    fail(['storage', 'encryptionKey'], `is required (or set the ${ENCRYPTION_KEY_ENV} environment variable)`);
+  }
+  const weak = typeof key === 'string' && mode === 'deployment' && !keyFromEnv ? keyPolicyProblem(key) : undefined;
+  if (weak) fail(['storage', 'encryptionKey'], weak);
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems.join('\n'));
 
   const seenDomains = new Map<string, number>();
@@ -183,24 +229,73 @@ export function parseConfig(
     return { ...transport, options: validateAdapterOptions(transport, i, adapterOptionsSchema, fail) };
   });
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  return { ...parsed.data, transports };
+  return { config: { ...parsed.data, transports }, keyFromEnv: keyFromEnv && parsed.data.storage.encryptionKey !== undefined };
 }
 
-export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, adapterOptionsSchema?: AdapterOptionsSchema): GatewayConfig {
+/**
+ * Why a key typed into the config file is refused, or undefined. A key from GATEWAY_ENCRYPTION_KEY
+ * is not checked: that is how a deployment keeps reading secrets it stored under an older, weaker key.
+ */
+export function keyPolicyProblem(key: string): string | undefined {
+  if (PLACEHOLDER_KEYS.includes(key.trim())) {
+    return `is the example's placeholder, which anyone can read; ${KEY_HOWTO} (or remove the line: the gateway then keeps a random key in ${KEY_FILE_NAME})`;
+  }
+  const bits = estimateEntropyBits(key);
+  if (bits < MIN_KEY_BITS) {
+    return `is too easy to guess (about ${bits} bits of entropy, at least ${MIN_KEY_BITS} needed); ${KEY_HOWTO}. ` +
+      `Secrets already stored under this key stay readable if it comes from ${ENCRYPTION_KEY_ENV} instead of the file`;
+  }
+  return undefined;
+}
+
+export interface ConfigFile {
+  config: ConfigWithoutKey;
+  /** Where the key file is, or goes, when neither the file nor the environment gives a key. */
+  keyFile?: string;
+  /** The key came from GATEWAY_ENCRYPTION_KEY (so the key policy was not applied). */
+  keyFromEnv: boolean;
+}
+
+/** Reads, validates and resolves a configuration file without writing anything (what `check` uses). */
+export function readConfig(path: string, env: NodeJS.ProcessEnv = process.env, adapterOptionsSchema?: AdapterOptionsSchema): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`${path}: cannot read the configuration file: ${(error as Error).message}`);
   }
-  return withPathsFrom(dirname(resolve(path)), parseConfig(text, path, env, adapterOptionsSchema));
+  const { config: parsed, keyFromEnv } = parse(text, path, env, adapterOptionsSchema, 'deployment');
+  const config = withPathsFrom(dirname(resolve(path)), parsed);
+  if (config.storage.encryptionKey !== undefined) return { config, keyFromEnv };
+  return { config, keyFile: keyFilePath(config.storage.url, dirname(resolve(path))), keyFromEnv };
+}
+
+/**
+ * The configuration the gateway runs with. Without a key in the file or the environment, the key
+ * file is read, or created with a new random key on first start.
+ */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, adapterOptionsSchema?: AdapterOptionsSchema): GatewayConfig {
+  const { config, keyFile } = readConfig(path, env, adapterOptionsSchema);
+  if (keyFile === undefined) return config as GatewayConfig;
+  try {
+    const existing = readKeyFile(keyFile);
+    const { key, created } = existing === undefined ? createKeyFile(keyFile) : { key: existing, created: false };
+    return { ...config, storage: { ...config.storage, encryptionKey: key, keyFile: { path: keyFile, created } } };
+  } catch (error) {
+    throw new ConfigError(`${path}: storage.encryptionKey: not set, so the key file ${keyFile} is used, but ${(error as Error).message}`);
+  }
+}
+
+function keyFilePath(storageUrl: string | undefined, configDir: string): string {
+  const sqlite = /^sqlite:\/\/(.+)$/i.exec(storageUrl ?? '');
+  return sqlite && sqlite[1] !== ':memory:' ? join(dirname(sqlite[1]), KEY_FILE_NAME) : join(configDir, KEY_FILE_NAME);
 }
 
 /**
  * A relative SQLite path means "next to the config file", like adapter module paths: under a
  * service manager the working directory is anything (systemd without WorkingDirectory: /).
  */
-function withPathsFrom(dir: string, config: GatewayConfig): GatewayConfig {
+function withPathsFrom<T extends ConfigWithoutKey>(dir: string, config: T): T {
   const url = config.storage.url ?? 'sqlite://gateway.sqlite';
   const sqlite = /^sqlite:\/\/(.+)$/i.exec(url);
   if (!sqlite || sqlite[1] === ':memory:' || isAbsolute(sqlite[1])) return config;

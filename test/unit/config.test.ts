@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, loadConfig, parseConfig, type AdapterOptionsSchema } from '../../src/config';
 
-const KEY = 'a-long-enough-test-passphrase';
+// High-entropy: loadConfig refuses guessable keys (parseConfig alone does not apply that policy).
+const KEY = 'oZ0t3yZFyHzFuLw8LbkCswgSJqhAHYC5Ra8VhHgNpWk=';
 const minimal = `
 storage:
   encryptionKey: ${KEY}
@@ -36,7 +37,7 @@ describe('parseConfig defaults', () => {
       xmpp: { host: '127.0.0.1', port: 5347, reconnect: { initialDelayMs: 1000, maxDelayMs: 60000 }, queueLimit: 10000, backlogPauseKb: 1024 },
       storage: { encryptionKey: KEY },
       http: { enabled: true, host: '127.0.0.1', port: 8080 },
-      logging: { level: 'info' },
+      logging: { level: 'info', format: 'auto' },
       restore: { concurrency: 5, perSecond: 10 },
       shutdown: { drainTimeoutMs: 10000 },
       access: { allow: [] },
@@ -113,10 +114,20 @@ transports:
     expect(lines).toHaveLength(5);
   });
 
-  it('config.example.yaml documents the lists and parses with them empty', () => {
-    const config = loadConfig(join(__dirname, '../../config.example.yaml'), {});
-    expect(config.outbound).toEqual({ allow: [], deny: [] });
-    expect(config.transports.map((t) => t.outbound)).toEqual(config.transports.map(() => ({ allow: [], deny: [] })));
+  it('config.example.yaml documents the lists and parses with them empty; without a key it gets a key file', () => {
+    // A copy, so that the key file the loader creates lands in a temporary folder, not in the checkout.
+    const dir = mkdtempSync(join(tmpdir(), 'gw-example-'));
+    try {
+      const path = join(dir, 'config.yaml');
+      writeFileSync(path, readFileSync(join(__dirname, '../../config.example.yaml')));
+      const config = loadConfig(path, {});
+      expect(config.outbound).toEqual({ allow: [], deny: [] });
+      expect(config.transports.map((t) => t.outbound)).toEqual(config.transports.map(() => ({ allow: [], deny: [] })));
+      expect(config.storage.keyFile).toEqual({ path: join(dir, 'data', 'gateway.key'), created: true });
+      expect(statSync(join(dir, 'data', 'gateway.key')).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a list that is not a list', () => {

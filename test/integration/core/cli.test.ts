@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { freePort, tempDir } from '../../harness/ports';
 import { Prosody } from '../../harness/prosody';
 
+// loadConfig refuses guessable keys (under 128 bits of estimated entropy) in the config file.
+const STRONG_KEY = 'oZ0t3yZFyHzFuLw8LbkCswgSJqhAHYC5Ra8VhHgNpWk=';
+
 const CLI = join(__dirname, '../../../dist/src/cli.js');
 
 function runCli(args: string[], env: Record<string, string> = {}, untilOutput?: RegExp): Promise<{ code: number | null; output: string; signalSent: boolean }> {
@@ -52,7 +55,7 @@ describe('command line (built gateway)', () => {
         'http:', '  host: 127.0.0.1', `  port: ${httpPort}`,
         'transports:', '  - domain: sms.localhost', '    secret: ${SMS_SECRET}', '    adapter: sms', '',
       ].join('\n'));
-      const child = spawn(process.execPath, [CLI, '--config', file], { env: { ...process.env, KEY: 'k'.repeat(20), SMS_SECRET: 'cli-secret' } });
+      const child = spawn(process.execPath, [CLI, '--config', file], { env: { ...process.env, KEY: STRONG_KEY, SMS_SECRET: 'cli-secret' } });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -101,7 +104,7 @@ module.exports = {
         const dir = tempDir('cli-crash');
         const adapter = crashingAdapter(dir, how);
         const file = join(dir, 'gw.yaml');
-        writeFileSync(file, ['xmpp:', `  port: ${prosody.componentPort}`, 'storage:', `  url: sqlite://${dir}/gw.sqlite`, '  encryptionKey: kkkkkkkkkkkkkkkkkkkk',
+        writeFileSync(file, ['xmpp:', `  port: ${prosody.componentPort}`, 'storage:', `  url: sqlite://${dir}/gw.sqlite`, `  encryptionKey: ${STRONG_KEY}`,
           'http:', '  enabled: false', 'transports:', '  - domain: crash.localhost', '    secret: crash-secret', `    adapter: ${adapter}`, ''].join('\n'));
         const { code, output, signalSent } = await runCli(['--config', file]);
         expect(signalSent).toBe(false);
@@ -121,7 +124,7 @@ module.exports = {
       const dir = tempDir('cli');
       const file = join(dir, 'gw.yaml');
       writeFileSync(file, ['xmpp:', `  port: ${prosody.componentPort}`, '  reconnect: { initialDelayMs: 100, maxDelayMs: 200 }',
-        'storage:', `  url: sqlite://${dir}/gw.sqlite`, '  encryptionKey: kkkkkkkkkkkkkkkkkkkk', 'http:', '  enabled: false',
+        'storage:', `  url: sqlite://${dir}/gw.sqlite`, `  encryptionKey: ${STRONG_KEY}`, 'http:', '  enabled: false',
         'transports:', '  - domain: sms.localhost', '    secret: wrong', '    adapter: sms', ''].join('\n'));
       const { output, signalSent } = await runCli(['--config', file], {}, /refused the component secret[\s\S]*refused the component secret/);
       expect(signalSent).toBe(true);

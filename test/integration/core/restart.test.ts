@@ -21,7 +21,7 @@ const run = Prosody.available() && ngircdAvailable() ? describe : describe.skip;
 function gatewayConfig(prosody: Prosody, ircPort: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     xmpp: { host: '127.0.0.1', port: prosody.componentPort, reconnect: { initialDelayMs: 200, maxDelayMs: 2000 } },
-    storage: { url: `sqlite://${join(tempDir('restart-store'), 'gateway.sqlite')}`, encryptionKey: 'restart-test-encryption-key' },
+    storage: { url: `sqlite://${join(tempDir('restart-store'), 'gateway.sqlite')}`, encryptionKey: 'pSvx0M5Xn4dO3JtWq0V3b2mXo7C9Yq1fHk8uRz6LwEw=' },
     logging: { level: 'warn' },
     restore: { concurrency: 5, perSecond: 50 },
     outbound: { allow: ['127.0.0.0/8'] },
