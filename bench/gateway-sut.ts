@@ -39,6 +39,9 @@ export class GatewaySut implements SystemUnderTest {
       storage: { url: `sqlite://${join(dir, 'gateway.sqlite')}` },
       http: { enabled: true, host: '127.0.0.1', port: httpPort },
       logging: { level: 'warn' },
+      // biboumi's archive is off in the bench (see biboumi-sut.ts); ours too, so both relay alike.
+      // BENCH_ARCHIVE=1 measures the relay with history kept.
+      archive: { enabled: process.env.BENCH_ARCHIVE === '1' },
       restore: RESTORE,
       access: { allow: [prosody.domain] },
       transports: [{

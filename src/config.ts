@@ -45,6 +45,8 @@ export interface GatewayConfig {
   restore: { concurrency: number; perSecond: number };
   /** On SIGTERM/SIGINT, how long legacy sessions may keep sending what they had accepted. */
   shutdown: { drainTimeoutMs: number };
+  /** XEP-0313 history of rooms and 1:1 chats, kept in the store. */
+  archive: { enabled: boolean; retentionDays: number; maxPerConversation: number };
   /** Who may register: bare JIDs (alice@example.org) or whole domains (example.org). An empty list lets everyone register. */
   access: { allow: string[] };
   /** Where adapters may connect on a user's behalf besides public addresses (allow) and where never (deny). */
@@ -138,6 +140,11 @@ const configSchema = z.strictObject({
     .prefault({}),
   restore: z.strictObject({ concurrency: integer(1).default(5), perSecond: positiveNumber.default(10) }).prefault({}),
   shutdown: z.strictObject({ drainTimeoutMs: integer(0, 300000).default(10000) }).prefault({}),
+  archive: z.strictObject({
+    enabled: boolean.default(true),
+    retentionDays: integer(1, 3650).default(30),
+    maxPerConversation: integer(10, 1000000).default(10000),
+  }).prefault({}),
   access: z
     .strictObject({
       allow: z.array(z.string().trim().regex(BARE_JID_OR_DOMAIN, { error: 'must be a bare JID (user@example.org) or a domain' })).default([]),

@@ -1,4 +1,4 @@
-import type { Adapter, AdapterServices, LegacyAddressInfo, LegacySession, LoginRequest } from '../../src/core/adapter';
+import type { Adapter, AdapterServices, LegacyAddressInfo, LegacySession, LoginRequest, MessagingSupport } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { addressToLocalpart, localpartToAddress } from './address';
 import { AttachmentLinks } from './attachments';
@@ -10,8 +10,12 @@ import { EmailSession } from './session';
 const HOUR_MS = 60 * 60 * 1000;
 
 export class EmailAdapter implements Adapter {
-  readonly identity = { type: 'smtp', name: 'Email gateway' };
+  // The core names the network in its refusals ("Email cannot change a message once it is sent").
+  readonly identity = { type: 'smtp', name: 'Email' };
   readonly features: string[] = [];
+  // A reply is a mail In-Reply-To the answered one; a read marker flags it \Seen. A sent mail
+  // cannot be changed and mail has no reactions, so the core refuses those with a sentence.
+  readonly messaging: MessagingSupport = { replies: 'native', readMarkers: true };
   readonly registration = {
     instructions: 'Enter your email address and the IMAP (incoming) and SMTP (outgoing) servers of your mail provider. '
       + 'Contacts are then written name\\40domain@ this gateway (or name%domain@).',
@@ -30,7 +34,7 @@ export class EmailAdapter implements Adapter {
     const logger = this.services.logger.child({ user: request.user, account: account.address });
     const session = new EmailSession({
       account, options: this.options, conversations: new Conversations(request.state),
-      attachments: this.attachments, events: request.events, logger, outbound: this.services.outbound,
+      attachments: this.attachments, xmpp: request.xmpp, logger, outbound: this.services.outbound,
     });
     if (request.reason === 'register' || request.reason === 'update') {
       // Both servers for real, at once, so a wrong SMTP password is found at registration too.

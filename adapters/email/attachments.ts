@@ -112,12 +112,12 @@ export class AttachmentLinks {
   }
 }
 
-function safeFilename(name: string | undefined): string {
+export function safeFilename(name: string | undefined): string {
   const cleaned = headerValue(name ?? '', 200).replace(/[/\\]/g, '_');
   return cleaned || 'attachment';
 }
 
-function safeContentType(type: string | undefined): string {
+export function safeContentType(type: string | undefined): string {
   const t = (type ?? '').trim().toLowerCase();
   return CONTENT_TYPE.test(t) ? t : 'application/octet-stream';
 }

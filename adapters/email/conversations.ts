@@ -18,6 +18,19 @@ export interface ThreadInfo {
   subject?: string;
 }
 
+/** One mail (either direction) by its Message-ID, so an XMPP reply to it can be threaded and attributed. */
+export interface MailRecord {
+  /** The XMPP thread it belongs to. */
+  thread: string;
+  /** Its own References chain with its Message-ID last, bounded like a thread's. */
+  references: string[];
+  subject?: string;
+  /** Its author as "Name <address>" (or the address alone), for the "... wrote:" line of a quote. */
+  from?: string;
+  /** Its Date, ISO 8601. */
+  date?: string;
+}
+
 export interface SentRecord {
   stanzaId?: string;
   peer: string;
@@ -46,14 +59,22 @@ export class Conversations {
 
   /** Record a message (either direction) as the latest of its thread and of the conversation with address. */
   async remember(info: ThreadInfo, messageId: string, address: string): Promise<ThreadInfo> {
-    const references = [...info.references.filter((id) => id !== messageId), messageId];
-    // Keep the root (first) plus the most recent ids, like mail clients trimming References.
-    const bounded = references.length > MAX_REFERENCES ? [references[0], ...references.slice(-(MAX_REFERENCES - 1))] : references;
+    const bounded = boundedChain([...info.references.filter((id) => id !== messageId), messageId]);
     const next: ThreadInfo = { thread: info.thread, references: bounded, subject: info.subject };
     await this.state.set(`thread:${info.thread}`, next, THREAD_TTL_MS);
     await this.state.set(`root:${bounded[0]}`, info.thread, THREAD_TTL_MS);
     await this.state.set(`peer:${address}`, info.thread, THREAD_TTL_MS);
     return next;
+  }
+
+  /** `record.references` must end with `messageId` (it is bounded here). */
+  async rememberMail(messageId: string, record: MailRecord): Promise<void> {
+    await this.state.set(`mail:${messageId}`, { ...record, references: boundedChain(record.references) }, THREAD_TTL_MS);
+  }
+
+  /** A mail by its Message-ID with angle brackets; undefined when unknown or expired. */
+  mail(messageId: string): Promise<MailRecord | undefined> {
+    return this.state.get<MailRecord>(`mail:${messageId}`);
   }
 
   async rememberSent(messageId: string, record: SentRecord): Promise<void> {
@@ -75,4 +96,9 @@ export class Conversations {
   setCursor(cursor: ImapCursor): Promise<void> {
     return this.state.set('imap-cursor', cursor);
   }
+}
+
+/** Keeps the root (first) plus the most recent ids, like mail clients trimming References. */
+function boundedChain(references: string[]): string[] {
+  return references.length > MAX_REFERENCES ? [references[0], ...references.slice(-(MAX_REFERENCES - 1))] : references;
 }

@@ -17,8 +17,15 @@ export const emailOptionsSchema = z.object({
   pollIntervalSeconds: z.number().int().min(5).max(3600).default(60),
   /** How long attachment download links stay valid. */
   attachmentTtlHours: z.number().positive().max(24 * 90).default(72),
-  /** Larger attachments are only listed by name and size, never stored. */
+  /**
+   * Largest single file either way: a mail's attachment above it is listed by name and size, never
+   * stored; a file sent from XMPP above it is not attached (its link is sent, with the reason).
+   */
   maxAttachmentBytes: z.number().int().positive().max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** All files attached to one outgoing mail together (before the encoding adds about a third). */
+  maxAttachmentsPerMailBytes: z.number().int().positive().max(200 * 1024 * 1024).default(25 * 1024 * 1024),
+  /** Fetching one file sent from XMPP, redirects included; a slower one is sent as its link. */
+  attachmentDownloadTimeoutSeconds: z.number().int().min(1).max(600).default(60),
   /** Larger mails are announced (sender, subject, size) without their content. */
   maxMessageBytes: z.number().int().positive().max(200 * 1024 * 1024).default(30 * 1024 * 1024),
   /** Use IMAP IDLE for instant delivery; false polls every pollIntervalSeconds (servers with a broken IDLE). */
@@ -27,6 +34,10 @@ export const emailOptionsSchema = z.object({
   connectTimeoutMs: z.number().int().min(500).max(120000).default(20000),
   /** Stanza type of delivered mail: most clients show 'chat' best; 'normal' keeps mail-like semantics. */
   messageType: z.enum(['chat', 'normal']).default('chat'),
-}).strict();
+}).strict().superRefine((options, ctx) => {
+  if (options.maxAttachmentsPerMailBytes < options.maxAttachmentBytes) {
+    ctx.addIssue({ code: 'custom', path: ['maxAttachmentsPerMailBytes'], message: `must be at least maxAttachmentBytes (${options.maxAttachmentBytes})` });
+  }
+});
 
 export type EmailOptions = z.infer<typeof emailOptionsSchema>;

@@ -1,13 +1,14 @@
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import type Mail from 'nodemailer/lib/mailer';
-import type { AdapterEvents, InboundMessage, LegacySession, OutboundMessage } from '../../src/core/adapter';
+import type { IncomingMeta, LegacySession, MessageRef, OutboundMessage, SendResult, XmppUser } from '../../src/core/adapter';
 import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { GatewayError } from '../../src/core/errors';
 import { InFlight } from '../../src/core/in-flight';
 import { addressToLocalpart, localpartToAddress } from './address';
 import type { AttachmentLinks } from './attachments';
-import { Conversations, type ThreadInfo } from './conversations';
+import { attachFiles, filesSubject, withQuote } from './compose';
+import type { Conversations, MailRecord, ThreadInfo } from './conversations';
 import type { MailAccount } from './credentials';
 import { ImapWatcher } from './imap';
 import { readMail, type ReadMail } from './inbound';
@@ -20,7 +21,7 @@ export interface SessionDeps {
   options: EmailOptions;
   conversations: Conversations;
   attachments: AttachmentLinks;
-  events: AdapterEvents;
+  xmpp: XmppUser;
   logger: Logger;
   /** Where the IMAP and SMTP connections may go (AdapterServices.outbound). */
   outbound: OutboundPolicy;
@@ -32,67 +33,135 @@ export class EmailSession implements LegacySession {
   readonly imap: ImapWatcher;
   private sentFolder?: string;
   /** Sends in flight, known by the XMPP message each came from. */
-  private readonly inFlight = new InFlight<Parameters<AdapterEvents['messageError']>[0]>();
+  private readonly inFlight = new InFlight<{ peer: string; id?: string; fromResource?: string }>();
 
   constructor(private readonly deps: SessionDeps) {
-    const { account, options, conversations, logger, events, outbound } = deps;
+    const { account, options, conversations, logger, xmpp, outbound } = deps;
     this.smtp = new SmtpSender(account, options.connectTimeoutMs, outbound);
     this.imap = new ImapWatcher(account, options, conversations, logger, {
       prepare: (uid, raw, size) => this.prepare(uid, raw, size),
       unrelayable: (size) => this.notice(`A mail (${humanSize(size)}) arrived in your inbox that the gateway could not relay; open it in your mail client.`),
-      status: (online, text) => events.status({ online, text }),
+      status: (online, text) => xmpp.status({ online, text }),
     }, outbound);
   }
 
-  async sendMessage(msg: OutboundMessage): Promise<void> {
+  async sendMessage(msg: OutboundMessage): Promise<SendResult> {
     if (this.inFlight.draining) throw new GatewayError('service-unavailable', 'The gateway is shutting down; the mail was not sent.', 'wait');
     const to = localpartToAddress(msg.to);
     const peer = addressToLocalpart(to);
-    await this.inFlight.send({ peer, id: msg.id, fromResource: msg.fromResource }, (abandoned) => this.send(msg, to, peer, abandoned));
+    // The id is only known once the mail went out; a send given up on by a shutdown names none.
+    let legacyId: string | undefined;
+    await this.inFlight.send({ peer, id: msg.id, fromResource: msg.fromResource }, async (abandoned) => {
+      const sent = await this.send(msg, to, peer, abandoned);
+      if (sent && !abandoned()) legacyId = sent;
+    });
+    return legacyId ? { legacyId } : {};
   }
 
-  private async send(msg: OutboundMessage, to: string, peer: string, abandoned: () => boolean): Promise<void> {
-    const { account, options, conversations, events } = this.deps;
-    // A store that cannot be read costs the threading, not the mail.
-    const known = await conversations.forOutbound(msg.thread, to).catch((err: Error) => {
-      this.deps.logger.warn({ err: remoteText(err.message) }, 'could not look up the thread of an outgoing mail');
-      return undefined;
-    });
-    const thread: ThreadInfo = known ?? { thread: msg.thread ?? '', references: [] };
+  /** The Message-ID (without angle brackets) of the mail sent, or undefined when a shutdown gave up on it. */
+  private async send(msg: OutboundMessage, to: string, peer: string, abandoned: () => boolean): Promise<string | undefined> {
+    const { account, options, conversations, xmpp } = this.deps;
+    const replied = await this.repliedMail(msg);
+    let thread: ThreadInfo | undefined;
+    if (replied) {
+      thread = { thread: replied.thread, references: replied.references, subject: replied.subject };
+    } else if (!msg.replyTo || msg.thread) {
+      // A reply to a mail no longer remembered follows only an explicit thread: the last
+      // conversation with the contact is not necessarily the one the user answered.
+      thread = await this.threadOf(msg.thread, to);
+    }
+    thread ??= { thread: msg.thread ?? '', references: [] };
     const messageId = newMessageId(msg.id, account.address);
     if (!thread.thread) thread.thread = messageId.replace(/^<|>$/g, '');
 
+    const files = await attachFiles(msg.action ? `* ${msg.body}` : msg.body, msg.oob, {
+      maxBytes: options.maxAttachmentBytes,
+      totalBytes: options.maxAttachmentsPerMailBytes,
+      timeoutMs: options.attachmentDownloadTimeoutSeconds * 1000,
+      outbound: this.deps.outbound,
+    });
+    // The sender was told this mail failed while its files were downloading: it must not go out now.
+    if (abandoned()) return undefined;
+
     let subject = msg.subject !== undefined ? headerValue(msg.subject) : undefined;
     if (subject === undefined && thread.subject) subject = replySubject(thread.subject);
-    if (subject === undefined) subject = options.defaultSubject === 'first-line' ? firstLineSubject(msg.body) : '';
+    if (subject === undefined && options.defaultSubject === 'first-line') subject = firstLineSubject(files.text) || headerValue(filesSubject(files.attachments));
+    subject ??= '';
     if (!thread.subject && subject) thread.subject = subject.replace(/^re:\s*/i, '');
 
-    let text = msg.action ? `* ${msg.body}` : msg.body;
-    for (const link of msg.oob ?? []) if (!text.includes(link.url)) text += `\n${link.url}`;
+    const text = withQuote(files.text, msg.replyTo, replied, account.address);
+    const references = thread.references;
     const mail: Mail.Options = {
       from: account.address,
       to,
       subject,
       text: text.replace(/\0/g, ''),
       messageId,
-      inReplyTo: thread.references.at(-1),
-      references: thread.references.length ? thread.references.join(' ') : undefined,
+      inReplyTo: references.at(-1),
+      references: references.length ? references.join(' ') : undefined,
+      attachments: files.attachments.length ? files.attachments : undefined,
       headers: { 'X-Mailer': 'XMPP email gateway' },
     };
     const raw = await this.smtp.compose(mail);
     await this.smtp.send(raw, to);
     // The shutdown already failed this message to its sender: a receipt now would contradict it.
-    if (abandoned()) return;
+    if (abandoned()) return undefined;
 
     // The mail is out: from here on nothing may turn this send into an error for the user.
     try {
       await conversations.rememberSent(messageId, { stanzaId: msg.id, peer, fromResource: msg.fromResource });
-      await conversations.remember(thread, messageId, to);
+      const next = await conversations.remember(thread, messageId, to);
+      await conversations.rememberMail(messageId, {
+        thread: next.thread, references: [...references, messageId], subject: subject || undefined, from: account.address, date: new Date().toISOString(),
+      });
     } catch (err) {
       this.deps.logger.warn({ err: remoteText((err as Error).message) }, 'could not remember a sent mail (threading and bounce matching)');
     }
-    if (msg.receiptRequested && msg.id) events.receipt({ peer, id: msg.id, fromResource: msg.fromResource });
+    if (msg.receiptRequested && msg.id) xmpp.contact(peer).delivered({ id: msg.id, fromResource: msg.fromResource });
     if (options.saveToSent) this.inFlight.track(this.saveCopy(raw));
+    return messageId.replace(/^<|>$/g, '');
+  }
+
+  /** A store that cannot be read costs the threading, not the mail. */
+  private async threadOf(thread: string | undefined, to: string): Promise<ThreadInfo | undefined> {
+    return this.deps.conversations.forOutbound(thread, to).catch((err: Error) => {
+      this.deps.logger.warn({ err: remoteText(err.message) }, 'could not look up the thread of an outgoing mail');
+      return undefined;
+    });
+  }
+
+  /** The mail an XEP-0461 reply answers, when it is one this session relayed or sent and still remembers. */
+  private async repliedMail(msg: OutboundMessage): Promise<MailRecord | undefined> {
+    const id = msg.replyTo ? mailId(msg.replyTo) : undefined;
+    if (!id) return undefined;
+    return this.deps.conversations.mail(id).catch((err: Error) => {
+      this.deps.logger.warn({ err: remoteText(err.message) }, 'could not look up the mail a reply answers');
+      return undefined;
+    });
+  }
+
+  /**
+   * XEP-0333: the user read a relayed mail, so other mail clients show it read too. Nothing to do
+   * for an id that is no mail's, or a mail no longer in INBOX (moved or deleted meanwhile).
+   */
+  async markRead(_to: string, ref: MessageRef): Promise<void> {
+    const id = mailId(ref);
+    if (!id) return;
+    try {
+      await this.imap.withClient(async (client) => {
+        const found = await client.search({ header: { 'message-id': id } }, { uid: true });
+        if (!found || !found.length) return;
+        // HEADER searches match substrings: flag only the exact Message-ID.
+        const exact: number[] = [];
+        for await (const m of client.fetch(found, { uid: true, envelope: true }, { uid: true })) {
+          if (m.envelope?.messageId === id) exact.push(m.uid);
+        }
+        if (exact.length) await client.messageFlagsAdd(exact, ['\\Seen'], { uid: true });
+      });
+    } catch (err) {
+      this.deps.logger.warn({ err: remoteText((err as Error).message) }, 'could not mark a mail as read');
+      throw new GatewayError('recipient-unavailable', `The mailbox on ${this.deps.account.imap.host} cannot be reached right now; the mail was not marked as read there.`, 'wait');
+    }
   }
 
   /**
@@ -100,8 +169,8 @@ export class EmailSession implements LegacySession {
    * for the SMTP server then fails once to its sender, and a late answer is ignored.
    */
   async drain(deadline: number): Promise<void> {
-    const left = await this.inFlight.drain(deadline, (ref) => {
-      this.deps.events.messageError(ref, new GatewayError('remote-server-timeout',
+    const left = await this.inFlight.drain(deadline, ({ peer, ...ref }) => {
+      this.deps.xmpp.contact(peer).failed(ref, new GatewayError('remote-server-timeout',
         'The gateway shut down before the SMTP server confirmed this mail; it may not have been sent.', 'wait'));
     });
     if (left) this.deps.logger.warn({ left }, 'shutdown before every copy reached the Sent folder');
@@ -113,7 +182,7 @@ export class EmailSession implements LegacySession {
 
   async logout(): Promise<void> {
     await this.dispose();
-    this.deps.events.status({ online: false, text: 'Logged out' });
+    this.deps.xmpp.status({ online: false, text: 'Logged out' });
   }
 
   /** Closes both connections without telling the user (a login that failed). */
@@ -151,7 +220,7 @@ export class EmailSession implements LegacySession {
 
   /** A message from the transport itself about a mail that cannot be relayed as it is. */
   private notice(body: string): () => void {
-    return () => this.deps.events.message({ from: '', body, type: this.deps.options.messageType });
+    return () => this.deps.xmpp.contact('').sendText(body, { type: this.deps.options.messageType });
   }
 
   /**
@@ -159,7 +228,7 @@ export class EmailSession implements LegacySession {
    * download link is better than a mail held back); the watcher hands it over after its cursor write.
    */
   private async prepare(uid: number, raw: Buffer | undefined, size: number): Promise<() => void> {
-    const { events, options, logger } = this.deps;
+    const { xmpp, options, logger } = this.deps;
     if (!raw) return this.notice(`A mail of ${humanSize(size)} arrived in your inbox; it is too large to relay, read it in your mail client.`);
     let mail: ReadMail;
     try {
@@ -184,17 +253,17 @@ export class EmailSession implements LegacySession {
     if (unstored) logger.warn({ uid, unstored }, 'could not store attachments for download; listed by name only');
     if (attachmentLines.length) lines.push('', 'Attachments:', ...attachmentLines);
     const thread = await this.rememberInbound(mail);
-    const message: InboundMessage = {
-      from,
-      body: lines.join('\n').trim() || '(empty mail)',
-      id: mail.messageId?.replace(/^<|>$/g, ''),
+    const body = lines.join('\n').trim() || '(empty mail)';
+    const meta: IncomingMeta = {
+      legacyId: mail.messageId?.replace(/^<|>$/g, ''),
       type: options.messageType,
       subject: mail.subject,
       thread,
       oob: oob.length ? oob : undefined,
       delay: mail.date && Number.isFinite(mail.date.getTime()) ? mail.date : undefined,
+      ...(mail.fromName ? { senderName: mail.fromName } : {}),
     };
-    return () => events.message(message);
+    return () => xmpp.contact(from).sendText(body, meta);
   }
 
   private async rememberInbound(mail: ReadMail): Promise<string | undefined> {
@@ -209,8 +278,14 @@ export class EmailSession implements LegacySession {
       this.deps.logger.warn({ err: (err as Error).message }, 'could not look up the thread of a mail');
     }
     const references = known ? known.references : mail.references.slice(0, -1);
+    const date = mail.date && Number.isFinite(mail.date.getTime()) ? mail.date.toISOString() : undefined;
     try {
       await conversations.remember({ thread, references, subject: known?.subject ?? mail.subject }, mail.messageId, mail.fromAddress.toLowerCase());
+      // The mail's own chain, so an XMPP reply to this very mail answers it and not the thread's latest.
+      await conversations.rememberMail(mail.messageId, {
+        thread, references: mail.references, subject: mail.subject, date,
+        from: mail.fromName ? `${mail.fromName} <${mail.fromAddress}>` : mail.fromAddress,
+      });
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'could not remember the thread of a mail');
     }
@@ -232,6 +307,12 @@ export class EmailSession implements LegacySession {
     const { record } = found;
     const error = new GatewayError(bounce.permanent ? 'recipient-unavailable' : 'remote-server-timeout',
       `The mail could not be delivered: ${bounce.reason}`, bounce.permanent ? 'cancel' : 'wait');
-    return () => this.deps.events.messageError({ peer: record.peer, id: record.stanzaId, fromResource: record.fromResource }, error);
+    return () => this.deps.xmpp.contact(record.peer).failed({ id: record.stanzaId, fromResource: record.fromResource }, error);
   }
+}
+
+/** A MessageRef as a Message-ID with angle brackets; undefined when it cannot be one (e.g. a notice's id). */
+function mailId(ref: MessageRef): string | undefined {
+  const bare = (ref.legacyId ?? ref.id).replace(/^<|>$/g, '');
+  return /^[\x21-\x3b\x3d\x3f-\x7e]{1,250}$/.test(bare) && bare.includes('@') ? `<${bare}>` : undefined;
 }

@@ -13,7 +13,7 @@ export function sessionCommands(session: IrcSession): AdhocCommand[] {
       run: async () => {
         const joined = session.rooms.all().filter((s) => s.phase === 'joined');
         if (!joined.length) return 'You are not in any IRC channel.';
-        return joined.map((s) => `${s.name} (${s.members.size} users)${s.topic ? `: ${stripFormatting(s.topic)}` : ''}`).join('\n');
+        return joined.map((s) => `${s.name} (${s.room.size} users)${s.topic ? `: ${stripFormatting(s.topic)}` : ''}`).join('\n');
       },
     },
     {

@@ -1,7 +1,6 @@
 /** The IRC transport: biboumi-style addresses over one irc-framework connection per user. */
 import type { Adapter, AdapterModule, AdapterServices, LegacyAddressInfo, LoginRequest, LegacySession } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
-import { ChannelDirectory } from './channel-directory';
 import { InboundGate } from './inbound-gate';
 import { escapeLocalpart, isNick, parseLocalpart, unescapeLocalpart } from './address';
 import { ircOptionsSchema, type IrcOptions } from './options';
@@ -13,11 +12,12 @@ const MUC = 'http://jabber.org/protocol/muc';
 export function createIrcAdapter(services: AdapterServices, options: IrcOptions): Adapter {
   const defaultServer = options.server?.host.toLowerCase();
   const sessions = new Set<IrcSession>();
-  const directory = new ChannelDirectory();
   const gate = new InboundGate();
   return {
     identity: { type: 'irc', name: 'IRC gateway' },
     features: [MUC],
+    // As text for now: the IRCv3 client tags (+draft/reply, +draft/react) are not sent yet.
+    messaging: { corrections: 'text', replies: 'text', reactions: 'text' },
     registration: {
       instructions: defaultServer
         ? `Choose your nickname on ${defaultServer}. A password is used for SASL or NickServ.`
@@ -34,7 +34,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
     async login(request: LoginRequest): Promise<LegacySession> {
       const settings = connectionSettings(request.credentials, options);
       const logger = services.logger.child({ transport: 'irc', server: settings.host });
-      const session = new IrcSession({ settings, options, events: request.events, logger, directory, gate, outbound: services.outbound });
+      const session = new IrcSession({ settings, options, xmpp: request.xmpp, logger, gate, outbound: services.outbound });
       const logout = session.logout.bind(session);
       session.logout = async () => { sessions.delete(session); await logout(); };
       if (request.reason === 'restore' || request.reason === 'reconnect') {
@@ -71,7 +71,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
 
     async discoItems(_user: string, session?: LegacySession) {
       if (!(session instanceof IrcSession)) return [];
-      return session.rooms.all().filter((s) => s.phase === 'joined').map((s) => ({ jid: `${s.localpart}@${services.domain}`, name: s.name }));
+      return session.rooms.all().filter((s) => s.phase === 'joined').map((s) => ({ jid: `${s.room.localpart}@${services.domain}`, name: s.name }));
     },
 
     anonymousCredentials(user: string) {

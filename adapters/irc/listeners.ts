@@ -1,7 +1,7 @@
-/** Inbound IRC events (irc-framework) -> adapter events, for one connection attempt. */
+/** Inbound IRC events (irc-framework) -> the core's contact and room handles, for one connection attempt. */
 import type { Client, IrcCommand, MessageEvent } from 'irc-framework';
 import { GatewayError } from '../../src/core/errors';
-import type { ChatState } from '../../src/core/adapter';
+import type { ChatState, Room } from '../../src/core/adapter';
 import { ircToXmppText, stripFormatting } from './formatting';
 import type { WhoisReply } from './nickserv';
 import { joinError } from './rooms';
@@ -11,6 +11,19 @@ import type { IrcSession } from './session';
 const DELAYED_AFTER_MS = 10000;
 
 const TYPING: Record<string, ChatState> = { active: 'composing', paused: 'paused', done: 'active' };
+
+/** A room message sent with echo-message on: its lines come back one by one, it is reflected once. */
+export interface PendingEcho {
+  /** The channel, case-folded. */
+  channel: string;
+  remaining: number;
+  body: string;
+  /** The XMPP id the user sent it with. */
+  id?: string;
+  action?: boolean;
+  /** The first echoed line's msgid: the IRC id of the whole XMPP message. */
+  legacyId?: string;
+}
 
 function delayOf(event: { time?: number }): Date | undefined {
   return event.time && Date.now() - event.time > DELAYED_AFTER_MS ? new Date(event.time) : undefined;
@@ -22,38 +35,40 @@ function fromServer(event: MessageEvent): boolean {
 
 function onMessage(session: IrcSession, kind: 'privmsg' | 'notice' | 'action', event: MessageEvent): void {
   const body = ircToXmppText(event.message);
-  const id = event.tags?.msgid;
+  const legacyId = event.tags?.msgid;
   const delay = delayOf(event);
   const action = kind === 'action' ? true : undefined;
   if (fromServer(event)) {
-    session.events.message({ from: session.serverLocalpart, body, id, delay, type: 'normal' });
+    session.notice(body, { legacyId, delay });
     return;
   }
   if (session.isChannel(event.target)) {
     const state = session.rooms.get(event.target);
     if (!state) return;
     if (session.isSelf(event.nick)) {
-      onEcho(session, state.localpart, event.target, body, id, action);
+      onEcho(session, state.room, event.target, body, legacyId, action);
       return;
     }
-    session.events.room.message(state.localpart, { nick: event.nick, body, id, delay, action });
+    state.room.message(event.nick, body, { legacyId, delay, action });
     return;
   }
   if (session.isSelf(event.nick)) return; // echo of our own private message
-  session.events.message({ from: session.contactLocalpart(event.nick), body, id, delay, action, type: 'chat' });
+  session.xmpp.contact(session.contactLocalpart(event.nick)).sendText(body, { legacyId, delay, action, type: 'chat' });
 }
 
-/** echo-message: one XMPP message may have become several lines; reflect it once, with its id. */
-function onEcho(session: IrcSession, room: string, channel: string, body: string, msgid?: string, action?: boolean): void {
+/** echo-message: one XMPP message may have become several lines; reflect it once, with its XMPP id. */
+function onEcho(session: IrcSession, room: Room, channel: string, body: string, msgid?: string, action?: boolean): void {
   const index = session.pendingEchoes.findIndex((p) => p.channel === session.lower(channel));
   if (index === -1) {
-    session.events.room.message(room, { nick: session.nick, body, id: msgid, action });
+    // Not sent through the gateway's room message (e.g. a raw command): the server's id only.
+    room.message(session.nick, body, { legacyId: msgid, action });
     return;
   }
   const pending = session.pendingEchoes[index];
+  pending.legacyId ??= msgid;
   if (--pending.remaining > 0) return;
   session.pendingEchoes.splice(index, 1);
-  session.events.room.message(room, { nick: session.nick, body: pending.body, id: pending.id, action: pending.action });
+  room.message(session.nick, pending.body, { id: pending.id, legacyId: pending.legacyId, action: pending.action });
 }
 
 function onIrcError(session: IrcSession, event: { error: string; reason?: string; channel?: string; nick?: string }): void {
@@ -69,13 +84,13 @@ function onIrcError(session: IrcSession, event: { error: string; reason?: string
   if (event.error === 'no_such_nick' && event.nick) {
     const last = session.lastSent.get(session.lower(event.nick));
     if (last) {
-      session.events.messageError({ peer: last.peer, id: last.id, fromResource: last.fromResource },
+      session.xmpp.contact(last.peer).failed({ id: last.id, fromResource: last.fromResource },
         new GatewayError('recipient-unavailable', `${event.nick} is not on IRC right now.`));
       return;
     }
   }
   if (event.error === 'irc') return; // ERROR before a disconnect: reported through the status
-  session.events.message({ from: session.serverLocalpart, body: reason, type: 'normal' });
+  session.notice(reason);
 }
 
 /** Numerics irc-framework does not map: the ones a user should see become server messages. */
@@ -91,7 +106,7 @@ function onNumeric(session: IrcSession, command: IrcCommand): void {
     session.nickChange.pending.reject(new GatewayError('conflict', `${subject}: ${reason}`));
     return;
   }
-  session.events.message({ from: session.serverLocalpart, body: command.params.slice(1).join(' '), type: 'normal' });
+  session.notice(command.params.slice(1).join(' '));
 }
 
 type Handler = (session: IrcSession, event: any) => void;
@@ -108,13 +123,13 @@ const HANDLERS: Record<string, Handler> = {
   tagmsg: (session, e: MessageEvent) => {
     const typing = TYPING[e.tags?.['+typing'] ?? ''];
     if (typing && e.nick && !session.isSelf(e.nick) && !session.isChannel(e.target)) {
-      session.events.chatState(session.contactLocalpart(e.nick), typing);
+      session.xmpp.contact(session.contactLocalpart(e.nick)).chatState(typing);
     }
   },
   motd: (session, e: { motd?: string }) => {
     if (session.motdShown || !e.motd) return;
     session.motdShown = true;
-    session.events.message({ from: session.serverLocalpart, body: ircToXmppText(e.motd.trimEnd()), type: 'normal', subject: 'Message of the day' });
+    session.notice(ircToXmppText(e.motd.trimEnd()), { subject: 'Message of the day' });
   },
   join: (session, e: { channel: string; nick: string }) => {
     session.rooms.onJoin(e.channel, e.nick);
@@ -150,12 +165,12 @@ const HANDLERS: Record<string, Handler> = {
   away: (session, e: { self: boolean; nick: string; message: string }) => {
     if (e.self || !e.nick) return;
     session.rooms.onAway(e.nick, e.message);
-    session.events.contactPresence(session.contactLocalpart(e.nick), { available: true, show: 'away', status: stripFormatting(e.message) });
+    session.xmpp.contact(session.contactLocalpart(e.nick)).presence({ available: true, show: 'away', status: stripFormatting(e.message) });
   },
   back: (session, e: { self: boolean; nick: string }) => {
     if (e.self || !e.nick) return;
     session.rooms.onAway(e.nick, undefined);
-    session.events.contactPresence(session.contactLocalpart(e.nick), { available: true });
+    session.xmpp.contact(session.contactLocalpart(e.nick)).presence({ available: true });
   },
   'nick in use': (session, e: { nick: string; reason: string }) => {
     // Only the user's own change: a keepnick attempt being refused is no news.

@@ -1,23 +1,35 @@
 /**
- * IRC channel state mapped to XEP-0045 semantics: who is in which channel with which modes,
- * the topic, and which joins are still waiting for their NAMES list. Events go to the core
- * through RoomEvents; the IRC protocol itself stays in session.ts.
+ * IRC channel state: which joins wait for their NAMES list, which PARTs are out, the channel's
+ * +m and topic. Who is in a channel is kept by the core's Room handle (one occupant table per
+ * legacy room, shared by the gateway's users); prefix modes are kept there as the occupant's
+ * marks. The IRC protocol itself stays in session.ts and listeners.ts.
  */
-import type { Affiliation, Occupant, Role, RoomEvents } from '../../src/core/adapter';
+import type { Affiliation, Occupant, Role, Room } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
-import type { ChannelDirectory } from './channel-directory';
 import { ircToXmppText, stripFormatting } from './formatting';
-import { MemberView, PREFIX_MODES, type Member } from './member-view';
 
-export { PREFIX_MODES, type Member };
+/** Channel prefix modes, strongest first. */
+export const PREFIX_MODES = ['q', 'a', 'o', 'h', 'v'] as const;
+
+/** Each prefix mode's bit in Occupant.marks. A Map, so that no mode letter can reach Object.prototype. */
+const MARK = new Map<string, number>(PREFIX_MODES.map((letter, i) => [letter, 1 << i]));
+const bit = (letter: string) => MARK.get(letter) ?? 0;
+
+/** Prefix modes ("ov", or irc-framework's ['o', 'v']) as occupant marks. */
+export function modeMarks(modes: Iterable<string>): number {
+  let marks = 0;
+  for (const letter of modes) marks |= bit(letter);
+  return marks;
+}
 
 export interface ChannelState {
+  /** The channel as the server spells it. */
   name: string;
-  localpart: string;
+  /** The core's handle (its localpart is the room's address): the occupant table and the XMPP side. */
+  room: Room;
   key?: string;
-  /** joining: JOIN sent (or to be sent after registration); joined: self-presence sent to XMPP. */
+  /** joining: JOIN sent (or to be sent after registration); joined: the core was told (room.joined). */
   phase: 'joining' | 'joined';
-  members: MemberView;
   topic?: string;
   moderated: boolean;
   /** Nick the XMPP user asked for, reported in joinFailed. */
@@ -27,32 +39,27 @@ export interface ChannelState {
    * While one is out the channel shows as left; nothing about it reaches XMPP.
    */
   parting: number;
-  /** The self-presence was sent when the user asked to leave: the PART's echo reports the leave. */
-  leftJoined?: boolean;
   /** A join asked for while our PART was out: JOIN again once the PART is answered. */
   rejoin?: { localpart: string; requestedNick: string; key?: string };
 }
 
 export interface RoomContext {
-  events: RoomEvents;
-  /** Shared nick tables, so that N users in a channel do not hold N copies of its member list. */
-  directory: ChannelDirectory;
-  /** The IRC server, which with the channel names the shared table. */
-  server: string;
+  /** The core's handle of a room, held until room.close() (XmppUser.room with the session's case mapping). */
+  openRoom(localpart: string): Room;
   lower(name: string): string;
   selfNick(): string;
-  contactLocalpart(nick: string): string;
   roomLocalpart(channel: string): string;
   /** Send a JOIN for a channel (a rejoin that waited for our PART). */
   sendJoin(state: ChannelState): void;
 }
 
-/** Role/affiliation from channel prefix modes ("ov"...): op -> moderator/admin, voice -> participant/member, ... */
-export function roleAndAffiliation(modes: string, moderated: boolean): { role: Role; affiliation: Affiliation } {
-  if (modes.includes('q')) return { role: 'moderator', affiliation: 'owner' };
-  if (modes.includes('a') || modes.includes('o')) return { role: 'moderator', affiliation: 'admin' };
-  if (modes.includes('h')) return { role: 'moderator', affiliation: 'member' };
-  if (modes.includes('v')) return { role: 'participant', affiliation: 'member' };
+/** Role/affiliation from channel prefix modes ("ov" or marks): op -> moderator/admin, voice -> participant/member, ... */
+export function roleAndAffiliation(modes: string | number, moderated: boolean): { role: Role; affiliation: Affiliation } {
+  const marks = typeof modes === 'number' ? modes : modeMarks(modes);
+  if (marks & bit('q')) return { role: 'moderator', affiliation: 'owner' };
+  if (marks & (bit('a') | bit('o'))) return { role: 'moderator', affiliation: 'admin' };
+  if (marks & bit('h')) return { role: 'moderator', affiliation: 'member' };
+  if (marks & bit('v')) return { role: 'participant', affiliation: 'member' };
   return { role: moderated ? 'visitor' : 'participant', affiliation: 'none' };
 }
 
@@ -88,21 +95,16 @@ export class Rooms {
     return this.ctx.lower(nick) === this.ctx.lower(this.ctx.selfNick());
   }
 
-  occupant(state: ChannelState, member: Member): Occupant {
-    return {
-      nick: member.nick,
-      ...roleAndAffiliation(member.modes, state.moderated),
-      jid: this.ctx.contactLocalpart(member.nick),
-      ...(member.away !== undefined ? { show: 'away' as const, status: stripFormatting(member.away) } : {}),
-    };
+  /** A member as listed by JOIN or NAMES: no away state known yet. */
+  private member(state: ChannelState, nick: string, marks: number): Occupant {
+    return { nick, ...roleAndAffiliation(marks, state.moderated), marks };
   }
 
   /** A join the user asked for (or an auto-join): tracked until NAMES completes. */
   want(channel: string, localpart: string, requestedNick: string, key?: string): ChannelState {
     let state = this.get(channel);
     if (!state) {
-      const members = new MemberView(this.ctx.directory.open(this.ctx.server, this.ctx.lower(channel)));
-      state = { name: channel, localpart, key, phase: 'joining', members, moderated: false, requestedNick, parting: 0 };
+      state = { name: channel, room: this.ctx.openRoom(localpart), key, phase: 'joining', moderated: false, requestedNick, parting: 0 };
       this.channels.set(this.ctx.lower(channel), state);
     } else if (key !== undefined) {
       state.key = key;
@@ -110,13 +112,21 @@ export class Rooms {
     return state;
   }
 
-  /** Re-emits the current state for another XMPP resource joining an already joined channel. */
+  /**
+   * The join is finished (NAMES), or another XMPP resource joins an already joined channel: the
+   * core sends the table, self-presence and subject to the resources waiting.
+   */
   announce(state: ChannelState): void {
-    const self = state.members.get(this.ctx.lower(this.ctx.selfNick())) ?? { nick: this.ctx.selfNick(), modes: '' };
-    const others: Occupant[] = [];
-    for (const member of state.members.values()) if (!this.isSelf(member.nick)) others.push(this.occupant(state, member));
     state.phase = 'joined';
-    this.ctx.events.joined(state.localpart, this.occupant(state, self), others, state.topic !== undefined ? ircToXmppText(state.topic) : undefined);
+    state.room.joined(this.ctx.selfNick(), state.topic !== undefined ? ircToXmppText(state.topic) : undefined);
+  }
+
+  /** A join refused before it reached IRC (the nick change it needed failed). */
+  refuse(localpart: string, nick: string, error: GatewayError): void {
+    const held = this.all().find((s) => s.room.localpart === localpart);
+    const room = held?.room ?? this.ctx.openRoom(localpart);
+    room.joinFailed(nick, error);
+    if (!held) room.close();
   }
 
   failed(channel: string, error: GatewayError): boolean {
@@ -125,10 +135,10 @@ export class Rooms {
     // A refusal of the JOIN that preceded our PART: that PART now gets 442, which answers it.
     if (state.parting) return true;
     if (state.phase === 'joining') {
+      state.room.joinFailed(state.requestedNick, error);
       this.forget(channel);
-      this.ctx.events.joinFailed(state.localpart, state.requestedNick, error);
     } else {
-      this.ctx.events.error(state.localpart, error);
+      state.room.error(error);
     }
     return true;
   }
@@ -148,7 +158,7 @@ export class Rooms {
         this.takeRejoin(state);
       }
       state.phase = 'joining';
-      state.members.clear();
+      state.room.clearOccupants();
     }
   }
 
@@ -157,14 +167,10 @@ export class Rooms {
    * False (and no PART to send) when one is already out: a rejoin asked for since is cancelled.
    */
   leaving(state: ChannelState): boolean {
-    if (state.parting) {
-      state.rejoin = undefined;
-      return false;
-    }
-    state.parting++;
-    state.leftJoined = state.phase === 'joined';
-    state.phase = 'joining';
     state.rejoin = undefined;
+    if (state.parting) return false;
+    state.parting++;
+    state.phase = 'joining';
     return true;
   }
 
@@ -184,27 +190,30 @@ export class Rooms {
   private partAnswered(state: ChannelState, status?: string): void {
     state.parting = Math.max(0, state.parting - 1);
     if (state.parting) return;
-    const self = state.members.get(this.ctx.lower(this.ctx.selfNick()));
-    state.members.clear();
     if (state.rejoin) {
+      state.room.clearOccupants();
       this.takeRejoin(state);
       state.phase = 'joining';
       this.ctx.sendJoin(state);
       return;
     }
+    // The core already showed the user's resources out of the room; this settles its table.
+    state.room.occupantLeft(this.ctx.selfNick(), { self: true, status });
     this.forget(state.name);
-    if (state.leftJoined) this.ctx.events.occupantLeft(state.localpart, this.ctx.selfNick(), { self: true, status, ...this.lastAffiliation(state, self) });
   }
 
   private takeRejoin(state: ChannelState): void {
     const rejoin = state.rejoin;
     if (!rejoin) return;
-    state.localpart = rejoin.localpart;
+    if (rejoin.localpart !== state.room.localpart) {
+      // The channel was asked for under another address form (#c vs #c%server): that room now.
+      state.room.close();
+      state.room = this.ctx.openRoom(rejoin.localpart);
+    }
     state.requestedNick = rejoin.requestedNick;
     state.key = rejoin.key;
     state.rejoin = undefined;
     state.parting = 0;
-    state.leftJoined = false;
   }
 
   /** 442 for a channel: true when it answers one of our PARTs. */
@@ -215,16 +224,16 @@ export class Rooms {
     return true;
   }
 
+  /** The channel is no longer held: the core lets its occupant table go. Report anything first. */
   forget(channel: string): void {
     const key = this.ctx.lower(channel);
     const state = this.channels.get(key);
     if (!state) return;
     this.channels.delete(key);
-    state.members.clear();
-    this.ctx.directory.close(state.members.slots);
+    state.room.close();
   }
 
-  /** Session over: every shared table this session held is let go. */
+  /** Session over: every room this session held is let go. */
   dispose(): void {
     for (const state of this.all()) this.forget(state.name);
   }
@@ -233,21 +242,18 @@ export class Rooms {
     if (this.isSelf(nick)) {
       const state = this.get(channel) ?? this.want(channel, this.ctx.roomLocalpart(channel), nick);
       state.name = channel;
-      state.members.clear();
-      state.members.set(this.ctx.lower(nick), nick);
+      state.room.setOccupants([this.member(state, nick, 0)]);
       return;
     }
     const state = this.get(channel);
-    if (!state) return;
-    const member = state.members.set(this.ctx.lower(nick), nick);
-    if (state.phase === 'joined') this.ctx.events.occupantJoined(state.localpart, this.occupant(state, member));
+    if (state) state.room.occupantJoined(this.member(state, nick, 0));
   }
 
   /** End of NAMES: the member list is complete; the first time, the join is finished for XMPP. */
   onNames(channel: string, users: { nick: string; modes: string[] }[]): void {
     const state = this.get(channel);
     if (!state) return;
-    state.members.replaceAll(users.map((u) => ({ key: this.ctx.lower(u.nick), nick: u.nick, modes: u.modes })));
+    state.room.setOccupants(users.map((u) => this.member(state, u.nick, modeMarks(u.modes))));
     // NAMES of a JOIN that preceded our PART announces nothing: the user asked to leave.
     if (state.phase === 'joining' && !state.parting) this.announce(state);
   }
@@ -256,19 +262,13 @@ export class Rooms {
     const state = this.get(channel);
     if (!state) return;
     const status = message ? stripFormatting(message) : undefined;
-    if (this.isSelf(nick)) {
-      if (state.parting) {
-        this.partAnswered(state, status);
-        return;
-      }
-      const self = state.members.get(this.ctx.lower(nick));
+    if (!this.isSelf(nick)) {
+      state.room.occupantLeft(nick, { status });
+    } else if (state.parting) {
+      this.partAnswered(state, status);
+    } else {
+      state.room.occupantLeft(nick, { self: true, status });
       this.forget(channel);
-      if (state.phase === 'joined') this.ctx.events.occupantLeft(state.localpart, nick, { self: true, status, ...this.lastAffiliation(state, self) });
-      return;
-    }
-    const member = state.members.delete(this.ctx.lower(nick));
-    if (member && state.phase === 'joined') {
-      this.ctx.events.occupantLeft(state.localpart, nick, { status, ...this.lastAffiliation(state, member) });
     }
   }
 
@@ -276,61 +276,60 @@ export class Rooms {
     const state = this.get(channel);
     if (!state) return;
     const info = { kickedBy: by, reason: reason ? stripFormatting(reason) : undefined };
-    if (this.isSelf(kicked)) {
+    if (!this.isSelf(kicked)) {
+      state.room.occupantLeft(kicked, info);
+    } else if (state.parting) {
       // Kicked before our PART arrived: the PART gets 442, which settles the channel.
-      if (state.parting) {
-        state.members.clear();
-        return;
-      }
+      state.room.clearOccupants();
+    } else {
+      state.room.occupantLeft(kicked, { ...info, self: true });
       this.forget(channel);
-      this.ctx.events.occupantLeft(state.localpart, kicked, { ...info, self: true });
-      return;
-    }
-    const member = state.members.delete(this.ctx.lower(kicked));
-    if (member && state.phase === 'joined') {
-      this.ctx.events.occupantLeft(state.localpart, kicked, info);
     }
   }
 
   onQuit(nick: string, message: string): void {
-    for (const state of this.channels.values()) {
-      const member = state.members.delete(this.ctx.lower(nick));
-      if (member && state.phase === 'joined') {
-        this.ctx.events.occupantLeft(state.localpart, nick, { status: message ? stripFormatting(message) : undefined, ...this.lastAffiliation(state, member) });
-      }
-    }
+    // Our own QUIT is the connection ending: the core hears of that through the status.
+    if (this.isSelf(nick)) return;
+    const status = message ? stripFormatting(message) : undefined;
+    for (const state of this.channels.values()) state.room.occupantLeft(nick, { status });
   }
 
   /** Called after the session updated its own nick, so isSelf() already knows the new one. */
   onNick(oldNick: string, newNick: string): void {
     const self = this.isSelf(newNick);
-    for (const state of this.channels.values()) {
-      const member = state.members.rename(this.ctx.lower(oldNick), this.ctx.lower(newNick), newNick);
-      if (!member) continue;
-      if (state.phase === 'joined') this.ctx.events.nickChanged(state.localpart, oldNick, this.occupant(state, member), self);
-    }
+    for (const state of this.channels.values()) state.room.nickChanged(oldNick, newNick, self);
   }
 
   onMode(channel: string, modes: { mode: string; param: string | null }[]): void {
     const state = this.get(channel);
     if (!state) return;
-    // By lower-cased nick, so a member changed twice in one MODE line is reported once, as it ends up.
-    const changed = new Set<string>();
+    const room = state.room;
+    const wasModerated = state.moderated;
+    // By folded nick, so a member changed twice in one MODE line is reported once, as it ends up.
+    const changed = new Map<string, Occupant>();
     for (const { mode, param } of modes) {
       const adding = mode[0] === '+';
       const letter = mode.slice(1);
-      if ((PREFIX_MODES as readonly string[]).includes(letter) && param) {
+      const mark = bit(letter);
+      if (mark && param) {
         const key = this.ctx.lower(param);
-        if (state.members.setMode(key, letter, adding)) changed.add(key);
-      } else if (letter === 'm' && state.moderated !== adding) {
+        const o = changed.get(key) ?? room.occupant(param);
+        if (o) changed.set(key, { ...o, marks: adding ? (o.marks ?? 0) | mark : (o.marks ?? 0) & ~mark });
+      } else if (letter === 'm') {
         state.moderated = adding;
-        for (const member of state.members.values()) if (member.modes === '') changed.add(this.ctx.lower(member.nick));
       }
     }
-    if (state.phase !== 'joined') return;
-    for (const key of changed) {
-      const member = state.members.get(key);
-      if (member) this.ctx.events.occupantChanged(state.localpart, this.occupant(state, member));
+    if (state.moderated !== wasModerated) {
+      for (const o of room.occupants()) {
+        const key = this.ctx.lower(o.nick);
+        if (!o.marks && !changed.has(key)) changed.set(key, o);
+      }
+    }
+    for (const o of changed.values()) {
+      const next = { ...o, ...roleAndAffiliation(o.marks ?? 0, state.moderated) };
+      const now = room.occupant(o.nick);
+      if (now && now.role === next.role && now.affiliation === next.affiliation && (now.marks ?? 0) === (next.marks ?? 0)) continue;
+      room.occupantChanged(next);
     }
   }
 
@@ -338,24 +337,16 @@ export class Rooms {
     const state = this.get(channel);
     if (!state) return;
     state.topic = topic;
-    if (state.phase === 'joined') this.ctx.events.subject(state.localpart, ircToXmppText(topic), byNick);
+    state.room.subject(ircToXmppText(topic), byNick);
   }
 
-  /** away-notify / AWAY replies: the occupant's show and status in every shared channel. */
+  /** away-notify / AWAY replies: the occupant's show and status in every shared channel, when they change. */
   onAway(nick: string, message: string | undefined): void {
+    const status = message === undefined ? undefined : stripFormatting(message);
+    const show = status === undefined ? undefined : 'away' as const;
     for (const state of this.channels.values()) {
-      const member = state.members.setAway(this.ctx.lower(nick), message);
-      if (member && state.phase === 'joined') this.ctx.events.occupantChanged(state.localpart, this.occupant(state, member));
+      const o = state.room.occupant(nick);
+      if (o && (o.status !== status || o.show !== show)) state.room.occupantChanged({ ...o, show, status });
     }
-  }
-
-  /** The affiliation a leaving member had, for its unavailable presence. */
-  private lastAffiliation(state: ChannelState, member: Member | undefined): { affiliation?: Affiliation } {
-    return member ? { affiliation: roleAndAffiliation(member.modes, state.moderated).affiliation } : {};
-  }
-
-  /** Nicks sharing at least one channel with us (for contact presence). */
-  knows(nick: string): boolean {
-    return this.all().some((s) => s.members.has(this.ctx.lower(nick)));
   }
 }

@@ -5,20 +5,19 @@
 import type { Client } from 'irc-framework';
 import type { Logger } from 'pino';
 import type {
-  AdapterEvents, AdhocCommand, ChatState, LegacySession, OutboundMessage, PresenceShow, RoomJoinRequest,
+  AdhocCommand, ChatState, IncomingMeta, LegacySession, OutboundMessage, PresenceShow, RoomJoinRequest, XmppUser,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { checkServerLimits, formatLocalpart, parseLocalpart } from './address';
 import { sessionCommands } from './commands';
 import { guarded, IrcConnection } from './connection';
 import { CHANNEL_KEY_MAX, checkLength, serverLimit } from './limits';
-import { attachListeners } from './listeners';
+import { attachListeners, type PendingEcho } from './listeners';
 import { NickChange } from './nick-change';
 import { NickKeeper } from './nick-keeper';
 import { NickServIdentify } from './nickserv';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
-import type { ChannelDirectory } from './channel-directory';
 import type { InboundGate } from './inbound-gate';
 import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { Rooms } from './rooms';
@@ -27,21 +26,12 @@ import { bodyLines, singleLine, splitBody, textByteBudget } from './text';
 /** Below this many bytes of text per line, the target name is the problem, not the message. */
 const MIN_TEXT_BYTES = 64;
 
-interface PendingEcho {
-  channel: string;
-  remaining: number;
-  body: string;
-  id?: string;
-  action?: boolean;
-}
-
 export interface SessionContext {
   settings: ConnectionSettings;
   options: IrcOptions;
-  events: AdapterEvents;
+  /** The user's XMPP side (LoginRequest.xmpp). */
+  xmpp: XmppUser;
   logger: Logger;
-  /** The adapter's shared channel member tables. */
-  directory: ChannelDirectory;
   /** The adapter's flow control. */
   gate?: InboundGate;
   /** Where the connection may go (AdapterServices.outbound). */
@@ -53,7 +43,7 @@ export class IrcSession implements LegacySession {
   readonly server: string;
   readonly rooms: Rooms;
   readonly connection: IrcConnection;
-  readonly events: AdapterEvents;
+  readonly xmpp: XmppUser;
   readonly options: IrcOptions;
   readonly logger: Logger;
   /** Localpart form each peer was addressed with, so replies come from the same JID. */
@@ -71,27 +61,25 @@ export class IrcSession implements LegacySession {
   constructor(readonly ctx: SessionContext) {
     this.nick = ctx.settings.nick;
     this.server = ctx.settings.host.toLowerCase();
-    this.events = ctx.events;
+    this.xmpp = ctx.xmpp;
     this.options = ctx.options;
     this.logger = ctx.logger;
+    const lower = (name: string) => this.lower(name);
     this.rooms = new Rooms({
-      events: ctx.events.room,
-      directory: ctx.directory,
-      server: this.server,
-      lower: (name) => this.lower(name),
+      openRoom: (localpart) => this.xmpp.room(localpart, { fold: lower, contactOf: (nick) => this.contactLocalpart(nick) }),
+      lower,
       selfNick: () => this.nick,
-      contactLocalpart: (nick) => this.contactLocalpart(nick),
-      roomLocalpart: (channel) => formatLocalpart({ kind: 'room', channel, server: this.server }, this.defaultServer),
+      roomLocalpart: (channel) => this.roomLocalpart(channel),
       sendJoin: (state) => this.sendJoin(state.name, state.key),
     });
     this.nickserv = new NickServIdentify({
       network: this.server,
       password: ctx.settings.password,
       trustedServers: ctx.options.nickserv.trustedServers,
-      lower: (name) => this.lower(name),
+      lower,
       // Ahead of waiting re-joins: channels that need an identified nick should see it soon.
       send: (line) => this.connection.queue.pushFront({ line, kind: 'control' }),
-      tell: (text) => this.events.message({ from: this.serverLocalpart, body: text, type: 'normal' }),
+      tell: (text) => this.notice(text),
     });
     this.nickChange = new NickChange({
       server: this.server,
@@ -104,7 +92,7 @@ export class IrcSession implements LegacySession {
     this.keeper = new NickKeeper({
       wanted: () => this.connection.nick,
       current: () => this.nick,
-      lower: (name) => this.lower(name),
+      lower,
       canTry: () => this.connection.online && !this.nickChange.pending,
       send: (line) => this.connection.send(line, 'control'),
     }, { initialMs: ctx.options.reconnect.initialDelayMs, maxMs: ctx.options.reconnect.maxDelayMs });
@@ -121,6 +109,15 @@ export class IrcSession implements LegacySession {
 
   get serverLocalpart(): string {
     return formatLocalpart({ kind: 'server', server: this.server });
+  }
+
+  roomLocalpart(channel: string): string {
+    return formatLocalpart({ kind: 'room', channel, server: this.server }, this.defaultServer);
+  }
+
+  /** A message from the server's JID (notices, numerics, the MOTD). */
+  notice(body: string, meta: IncomingMeta = {}): void {
+    this.xmpp.contact(this.serverLocalpart).sendText(body, { type: 'normal', ...meta });
   }
 
   lower(name: string): string {
@@ -164,13 +161,13 @@ export class IrcSession implements LegacySession {
 
   private onRegistered(client: Client, first: boolean): void {
     this.nick = client.user.nick;
-    this.events.status({ online: true, text: `Connected to ${this.server} as ${this.nick}` });
+    this.xmpp.status({ online: true, text: `Connected to ${this.server} as ${this.nick}` });
     const control = (line: string, channel?: string) => ({ line, kind: 'control' as const, channel });
     const lines = [];
     if (this.away !== undefined) lines.push(control(`AWAY :${this.away}`));
     if (first) {
       for (const channel of this.ctx.settings.channels) {
-        this.rooms.want(channel.name, this.rooms.get(channel.name)?.localpart ?? formatLocalpart({ kind: 'room', channel: channel.name, server: this.server }, this.defaultServer), this.nick, channel.key);
+        this.rooms.want(channel.name, this.roomLocalpart(channel.name), this.nick, channel.key);
       }
     }
     for (const state of this.rooms.all()) {
@@ -185,10 +182,11 @@ export class IrcSession implements LegacySession {
   private onLost(reason: string, retryInMs?: number): void {
     this.nickserv.reset();
     this.keeper.stop();
+    const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
+    // Before the tables are cleared: the core's "you left" presences still show the user's own role.
+    this.xmpp.status({ online: false, text });
     this.rooms.disconnected();
     this.nickChange.pending?.reject(new GatewayError('remote-server-timeout', 'The IRC connection was lost.'));
-    const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
-    this.events.status({ online: false, text });
   }
 
   /**
@@ -227,12 +225,13 @@ export class IrcSession implements LegacySession {
     const lines = this.messageLines(address.nick, body, message.action);
     this.peerForms.set(this.lower(address.nick), message.to);
     this.lastSent.set(this.lower(address.nick), { peer: message.to, id: message.id, fromResource: message.fromResource });
-    const ref = { peer: message.to, id: message.id, fromResource: message.fromResource };
+    const contact = this.xmpp.contact(message.to);
+    const ref = { id: message.id, fromResource: message.fromResource };
     this.queueLines(lines, {
       sent: () => {
-        if (message.receiptRequested && message.id) this.events.receipt({ ...ref, id: message.id });
+        if (message.receiptRequested && message.id) contact.delivered({ ...ref, id: message.id });
       },
-      failed: () => this.events.messageError(ref, shutDownError()),
+      failed: () => contact.failed(ref, shutDownError()),
     });
   }
 
@@ -267,6 +266,7 @@ export class IrcSession implements LegacySession {
     if (address.kind !== 'room') throw new GatewayError('bad-request', `${request.room} is not an IRC channel.`);
     const existing = this.rooms.get(address.channel);
     if (existing && !existing.parting) {
+      // Another resource: the core sends it the room as the table has it.
       if (existing.phase === 'joined') this.rooms.announce(existing);
       return; // otherwise the pending join answers every resource
     }
@@ -280,7 +280,7 @@ export class IrcSession implements LegacySession {
         await this.changeOwnNick(request.nick);
       } catch (err) {
         const error = err instanceof GatewayError ? err : new GatewayError('conflict', 'The nickname could not be changed.');
-        this.events.room.joinFailed(request.room, request.nick, error);
+        this.rooms.refuse(request.room, request.nick, error);
         return;
       }
     }
@@ -301,8 +301,8 @@ export class IrcSession implements LegacySession {
     const state = this.rooms.get(address.channel);
     if (!state) return;
     if (!this.connection.online) {
+      // Not in the channel on IRC: the core already showed the user out of the room.
       this.rooms.forget(address.channel);
-      if (state.phase === 'joined') this.events.room.occupantLeft(state.localpart, this.nick, { self: true, status });
       return;
     }
     if (!this.rooms.leaving(state)) return; // a PART is already out
@@ -322,17 +322,17 @@ export class IrcSession implements LegacySession {
     const lines = this.messageLines(state.name, message.body, message.action);
     const body = bodyLines(message.body).join('\n');
     const channel = this.lower(state.name);
-    const localpart = state.localpart;
+    const handle = state.room;
     const echo = this.connection.client?.network.cap.isEnabled('echo-message')
       ? { channel, remaining: lines.length, body, id: message.id, action: message.action } : undefined;
     this.queueLines(lines, {
       channel,
       // No echo-message: reflect once, when the last line has left, as the server would have.
-      sent: echo ? undefined : () => this.events.room.message(localpart, { nick: this.nick, body, id: message.id, action: message.action }),
+      sent: echo ? undefined : () => handle.message(this.nick, body, { id: message.id, action: message.action }),
       failed: () => {
         const index = echo ? this.pendingEchoes.indexOf(echo) : -1;
         if (index !== -1) this.pendingEchoes.splice(index, 1);
-        this.events.room.error(localpart, shutDownError(), message.id);
+        handle.error(shutDownError(), message.id);
       },
     });
     // Only once queued: a refused message must leave no echo waiting. Echoes arrive later anyway.

@@ -1,5 +1,5 @@
 import type {
-  Adapter, AdapterServices, AdhocCommand, Credentials, FormField, LegacyAddressInfo, LegacySession, LoginRequest,
+  Adapter, AdapterServices, AdhocCommand, Credentials, FormField, LegacyAddressInfo, LegacySession, LoginRequest, MessagingSupport,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import type { SmsOptions } from './options';
@@ -47,6 +47,8 @@ function readCredentials(raw: Record<string, string>): TwilioCredentials & { pho
 export class SmsAdapter implements Adapter {
   readonly identity = { type: 'sms', name: 'SMS gateway (Twilio)' };
   readonly features: string[] = [];
+  /** SMS has no references between messages: what XMPP adds to a message arrives as text. */
+  readonly messaging: MessagingSupport = { corrections: 'text', replies: 'text', reactions: 'text' };
   readonly registration = {
     instructions: 'Enter your Twilio Account SID, Auth Token and the Twilio phone number to send and receive SMS with. '
       + 'The number must belong to the account; the gateway points its incoming-message webhook here.',
@@ -105,7 +107,7 @@ export class SmsAdapter implements Adapter {
 
   private liveOwner(number: string): LiveOwner | undefined {
     const session = this.live.get(number);
-    return session && { user: session.user, authToken: session.account.creds.authToken, events: session.events };
+    return session && { user: session.user, authToken: session.account.creds.authToken, xmpp: session.xmpp };
   }
 
   private async storedAuthToken(user: string): Promise<string | undefined> {
@@ -192,12 +194,12 @@ export class SmsAdapter implements Adapter {
       detach: (s) => {
         if (this.live.get(s.number) === s) this.live.delete(s.number);
       },
-    }, request.user, number, account, request.events);
+    }, request.user, number, account, request.xmpp);
     this.live.set(number, session);
     // After login has returned, so the core has the session before events arrive.
     this.later(async () => {
       session.setOnline(offlineText === undefined, offlineText, true);
-      if (notice) request.events.message({ from: '', body: notice, type: 'chat' });
+      if (notice) request.xmpp.contact('').sendText(notice);
       let replayed = 0;
       try {
         replayed = await this.store.offline.drain(number, async (pending) => {

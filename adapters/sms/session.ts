@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CountryCode } from 'libphonenumber-js/max';
-import type { AdapterEvents, LegacySession, OutboundMessage } from '../../src/core/adapter';
+import type { LegacySession, OutboundMessage, SendResult, XmppUser } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { InFlight } from '../../src/core/in-flight';
 import { toE164 } from './phone';
@@ -40,6 +40,8 @@ interface Flight {
   parts: number;
   sent: number;
   abort: AbortController;
+  /** MessageSid of the first part: the message's id on the legacy side. */
+  firstSid?: string;
 }
 
 /** One user's Twilio number, logged in: sends SMS, and is where webhooks for the number go. */
@@ -52,17 +54,18 @@ export class SmsSession implements LegacySession {
     readonly user: string,
     readonly number: string,
     readonly account: TwilioAccount,
-    readonly events: AdapterEvents,
+    readonly xmpp: XmppUser,
   ) {}
 
   /** Mirrors the API's verdict on the credentials as the transport's presence. */
   setOnline(online: boolean, text?: string, force = false): void {
     if (this.online === online && !force) return;
     this.online = online;
-    this.events.status(online ? { online: true } : { online: false, ...(text ? { text } : {}) });
+    this.xmpp.status(online ? { online: true } : { online: false, ...(text ? { text } : {}) });
   }
 
-  async sendMessage(message: OutboundMessage): Promise<void> {
+  /** Resolves with the first part's MessageSid: what Twilio calls this message. */
+  async sendMessage(message: OutboundMessage): Promise<SendResult> {
     const to = toE164(message.to, this.ctx.defaultCountry);
     const mediaUrls = (message.oob ?? []).map((link) => link.url).filter((url) => /^https?:\/\/\S+$/.test(url));
     if (mediaUrls.length > MAX_MEDIA) {
@@ -79,6 +82,7 @@ export class SmsSession implements LegacySession {
     })));
     // Given up on by drain(), the send still settles only once it has stopped (the abort is quick).
     await work;
+    return flight.firstSid ? { legacyId: flight.firstSid } : {};
   }
 
   /** Parts to send, refused above maxParts before any API call: every part is billed. */
@@ -115,6 +119,7 @@ export class SmsSession implements LegacySession {
       }
       if (abandoned()) return;
       flight.sent++;
+      flight.firstSid ??= sid;
       this.setOnline(true);
       try {
         await this.ctx.store.rememberOutbound(sid, {
@@ -145,8 +150,8 @@ export class SmsSession implements LegacySession {
     flight.abort.abort();
     const { message } = flight;
     const sent = flight.sent > 0 ? ` Parts 1-${flight.sent} of ${flight.parts} were sent; the rest were not.` : '';
-    this.events.messageError(
-      { peer: message.to, ...(message.id !== undefined ? { id: message.id } : {}), fromResource: message.fromResource },
+    this.xmpp.contact(message.to).failed(
+      { ...(message.id !== undefined ? { id: message.id } : {}), fromResource: message.fromResource },
       new GatewayError('service-unavailable', `The gateway shut down before Twilio confirmed this SMS, so it may not have been sent.${sent} Please send it again later.`, 'wait'),
     );
   }

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import type { Logger } from 'pino';
 import type { CountryCode } from 'libphonenumber-js/max';
-import type { AdapterEvents, InboundMessage, OobLink } from '../../src/core/adapter';
+import type { IncomingMeta, OobLink, XmppUser } from '../../src/core/adapter';
 import { LogLimiter } from '../../src/http/log-limit';
 import type { HttpRequest, HttpResponse, HttpRoutes } from '../../src/http/types';
 import type { PendingRequest, QueueBounds } from './offline-queue';
@@ -13,7 +13,7 @@ import { deliveryError } from './twilio-errors';
 export interface LiveOwner {
   user: string;
   authToken: string;
-  events: AdapterEvents;
+  xmpp: XmppUser;
 }
 
 export interface WebhookContext {
@@ -87,13 +87,20 @@ function mediaOf(params: Record<string, string>): OobLink[] {
   return links;
 }
 
-export function inboundMessage(params: Record<string, string>, country: CountryCode): InboundMessage {
+/** An inbound SMS: who sent it (localpart, '' for the transport itself), its text and the rest. */
+export interface InboundSms {
+  from: string;
+  body: string;
+  meta: IncomingMeta;
+}
+
+export function inboundMessage(params: Record<string, string>, country: CountryCode): InboundSms {
   const oob = mediaOf(params);
   let body = cleanText(params.Body ?? '');
   if (oob.length > 0) body = [body, ...oob.map((l) => l.url)].filter(Boolean).join('\n');
   const from = senderLocalpart(params.From ?? '', country);
-  const message: InboundMessage = { from: from ?? '', body, type: 'chat', ...(oob.length > 0 ? { oob } : {}) };
-  if (params.MessageSid && /^[A-Za-z0-9]{1,64}$/.test(params.MessageSid)) message.id = params.MessageSid;
+  const message: InboundSms = { from: from ?? '', body, meta: { type: 'chat', ...(oob.length > 0 ? { oob } : {}) } };
+  if (params.MessageSid && /^[A-Za-z0-9]{1,64}$/.test(params.MessageSid)) message.meta.legacyId = params.MessageSid;
   // A sender that is no address at all still reaches the user, from the transport itself.
   if (from === undefined) message.body = `SMS from ${cleanText(params.From ?? 'an unknown sender').replace(/\s+/g, ' ').slice(0, 40)}:\n${body}`;
   return message;
@@ -229,8 +236,8 @@ export class Webhooks {
       return;
     }
     const message = inboundMessage(params, this.ctx.defaultCountry);
-    if (receivedAt) message.delay = receivedAt;
-    live.events.message(message);
+    if (receivedAt) message.meta.delay = receivedAt;
+    live.xmpp.contact(message.from).sendText(message.body, message.meta);
   }
 
   private async applyStatus(params: Record<string, string>, live: LiveOwner): Promise<void> {
@@ -245,11 +252,12 @@ export class Webhooks {
       return;
     }
     const outcome = await this.ctx.store.partFinished(ref, sid, delivered);
-    const target = { peer: ref.peer, ...(ref.id !== undefined ? { id: ref.id } : {}), ...(ref.fromResource ? { fromResource: ref.fromResource } : {}) };
+    const contact = live.xmpp.contact(ref.peer);
+    const resource = ref.fromResource ? { fromResource: ref.fromResource } : {};
     if (outcome === 'complete' && ref.receiptRequested && ref.id !== undefined) {
-      live.events.receipt({ peer: ref.peer, id: ref.id, ...(ref.fromResource ? { fromResource: ref.fromResource } : {}) });
+      contact.delivered({ id: ref.id, ...resource });
     } else if (outcome === 'failed') {
-      live.events.messageError(target, deliveryError(status, params.ErrorCode));
+      contact.failed({ ...(ref.id !== undefined ? { id: ref.id } : {}), ...resource }, deliveryError(status, params.ErrorCode));
     }
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Element } from '@xmpp/xml';
@@ -18,6 +19,22 @@ export interface ConnectionOptions {
   /** Unwritten output past which legacy input is paused (flow control). */
   backlogHighWaterBytes: number;
   logger: Logger;
+}
+
+interface PendingRequest {
+  to?: string;
+  what: string;
+  resolve: (el: Element) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** "forbidden (auth): text" from an error stanza, for logs and rejections. */
+function describeError(el: Element): string {
+  const error = el.getChild('error');
+  const condition = error?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name ?? 'undefined-condition';
+  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas');
+  return `${condition}${error?.attrs.type ? ` (${error.attrs.type})` : ''}${text ? `: ${text}` : ''}`;
 }
 
 /** Delay before reconnect attempt `attempt` (0-based): exponential, capped, with full jitter over the upper half. */
@@ -41,6 +58,7 @@ export class ComponentConnection extends EventEmitter {
   online = false;
   droppedStanzas = 0;
   congested = false;
+  private readonly pending = new Map<string, PendingRequest>();
 
   constructor(private readonly options: ConnectionOptions, private readonly onStanza: (el: Element) => void) {
     super();
@@ -95,6 +113,45 @@ export class ComponentConnection extends EventEmitter {
   }
 
   /**
+   * Sends an iq get/set and resolves with its result; an error reply or no answer within
+   * `timeoutMs` rejects with a readable Error. Sent like any stanza, so it waits in the queue
+   * while the link is down (the timeout runs from now).
+   */
+  request(iq: Element, timeoutMs = 15000): Promise<Element> {
+    const id = (iq.attrs.id ??= `gw-${randomUUID()}`);
+    if (this.pending.has(id)) return Promise.reject(new Error(`an iq with id ${id} is already waiting for its answer`));
+    const payload = iq.getChildElements()[0];
+    const what = `${iq.attrs.type} ${payload?.attrs.xmlns ?? payload?.name ?? 'iq'} to ${iq.attrs.to ?? 'the server'}`;
+    const answered = new Promise<Element>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no answer to ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { to: iq.attrs.to, what, resolve, reject, timer });
+    });
+    this.send(iq);
+    return answered;
+  }
+
+  /**
+   * Settles the request `el` answers and returns true; false when it answers none of ours. Called
+   * for every stanza this link receives; exposed for a stanza that a server routed to another
+   * link of the same process (ejabberd picks any of them).
+   */
+  settle(el: Element): boolean {
+    if (el.name !== 'iq' || (el.attrs.type !== 'result' && el.attrs.type !== 'error')) return false;
+    const id = el.attrs.id ?? '';
+    const request = this.pending.get(id);
+    // Only the entity asked may answer: an id alone could be guessed by anybody.
+    if (!request || (request.to !== undefined && (el.attrs.from ?? '').toLowerCase() !== request.to.toLowerCase())) return false;
+    this.pending.delete(id);
+    clearTimeout(request.timer);
+    if (el.attrs.type === 'result') request.resolve(el);
+    else request.reject(new Error(`${request.what} failed: ${describeError(el)}`));
+    return true;
+  }
+
+  /**
    * Past `backlogHighWaterBytes` of unwritten output, 'congested' is emitted once; 'drained'
    * follows when the socket has written everything (or the link went away).
    */
@@ -121,6 +178,11 @@ export class ComponentConnection extends EventEmitter {
     const entity = this.entity;
     this.entity = undefined;
     this.online = false;
+    for (const [id, request] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(request.timer);
+      request.reject(new Error(`${request.what}: the component link was stopped before an answer came`));
+    }
     if (entity) await entity.stop().catch(() => undefined);
   }
 
@@ -150,7 +212,9 @@ export class ComponentConnection extends EventEmitter {
         logger.debug({ domain, err: err.message }, 'component connection error');
       }
     });
-    entity.on('stanza', (el: Element) => this.onStanza(el));
+    entity.on('stanza', (el: Element) => {
+      if (!this.settle(el)) this.onStanza(el);
+    });
     entity.on('online', () => {
       if (this.entity !== entity) return;
       this.online = true;

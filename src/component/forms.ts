@@ -1,5 +1,5 @@
 import xml, { type Element } from '@xmpp/xml';
-import type { FormField } from '../core/adapter';
+import type { FormField } from './types';
 import { NS } from './namespaces';
 
 /** An XEP-0004 form (type form or result) from field descriptions and current values. */

@@ -1,6 +1,6 @@
 import xml, { type Element } from '@xmpp/xml';
-import type { Occupant } from '../core/adapter';
-import type { GatewayError } from '../core/errors';
+import type { Occupant } from './types';
+import type { GatewayError } from './errors';
 import { NS } from './namespaces';
 import { errorElement } from './stanzas';
 

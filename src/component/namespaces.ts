@@ -18,4 +18,10 @@ export const NS = {
   vcard: 'vcard-temp',
   oobData: 'jabber:x:oob',
   nick: 'http://jabber.org/protocol/nick',
+  correction: 'urn:xmpp:message-correct:0',
+  reply: 'urn:xmpp:reply:0',
+  fallback: 'urn:xmpp:fallback:0',
+  reactions: 'urn:xmpp:reactions:0',
+  markers: 'urn:xmpp:chat-markers:0',
+  hints: 'urn:xmpp:hints',
 } as const;

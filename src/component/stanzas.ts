@@ -1,5 +1,5 @@
 import xml, { type Element } from '@xmpp/xml';
-import { GatewayError } from '../core/errors';
+import { GatewayError } from './errors';
 import { NS } from './namespaces';
 
 export function bare(jid: string): string {

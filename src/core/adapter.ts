@@ -1,9 +1,11 @@
 /**
- * The contract between the network-neutral gateway and one legacy network.
+ * The contract between the network-neutral gateway and one legacy network; docs/ADAPTERS.md
+ * walks through it with a complete minimal adapter.
  *
  * Addresses crossing this boundary are always JID localparts of the transport domain
  * (already XEP-0106 escaped where needed): the adapter owns the mapping between its legacy
- * addresses and localparts, the core owns everything XMPP.
+ * addresses and localparts, the core owns everything XMPP and hands the adapter handles
+ * (XmppUser, Contact, Room) to report through.
  */
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
@@ -11,41 +13,41 @@ import type { KeyValue } from '../store/types';
 import type { HttpRoutes } from '../http/types';
 import type { GatewayError } from './errors';
 import type { OutboundPolicy } from './outbound-policy';
+import type { ChatState, Credentials, DiscoIdentity, FormField, Occupant, PresenceShow } from '../component/types';
 
-export type Credentials = Record<string, string>;
-
-export type FieldType = 'text-single' | 'text-private' | 'boolean' | 'list-single' | 'text-multi' | 'fixed';
-
-/** One field of an XEP-0004 form; registration and ad-hoc forms are built from these. */
-export interface FormField {
-  var: string;
-  label: string;
-  type: FieldType;
-  required?: boolean;
-  /** Default shown on a first registration. Booleans use 'true' / 'false'. */
-  default?: string;
-  desc?: string;
-  options?: { label: string; value: string }[];
-  /** Encrypted at rest, masked when shown back. */
-  secret?: boolean;
-  /** XEP-0077 legacy element name (username, password, email, nick, ...) if one fits. */
-  legacyName?: string;
-}
-
-export type ChatState = 'active' | 'composing' | 'paused' | 'inactive' | 'gone';
-export type PresenceShow = 'away' | 'chat' | 'dnd' | 'xa';
+export type { Affiliation, ChatState, Credentials, DiscoIdentity, FieldType, FormField, Occupant, PresenceShow, Role } from '../component/types';
 
 export interface OobLink {
   url: string;
   desc?: string;
 }
 
+/** An earlier message a new one refers to (corrects, answers, reacts to). */
+export interface MessageRef {
+  /** The XMPP id the client named. */
+  id: string;
+  /** The network's id for it, when the core has it recorded (see SendResult, IncomingMeta.legacyId). */
+  legacyId?: string;
+  /** Who wrote it: a contact's localpart or an occupant's nick; '' for the user. */
+  author?: string;
+  /** Its text, for fallbacks (from the client's quote), when known. */
+  text?: string;
+}
+
+/** XEP-0308 / XEP-0461 on an outgoing message, in 1:1 chats and rooms alike. */
+export interface MessageReferences {
+  /** Corrects the user's earlier message; `body` is the whole corrected text. */
+  replaces?: MessageRef;
+  /** Answers an earlier message; `body` is without the client's quote. */
+  replyTo?: MessageRef;
+}
+
 /** XMPP -> legacy: a 1:1 message. */
-export interface OutboundMessage {
+export interface OutboundMessage extends MessageReferences {
   /** Localpart of the recipient, as addressed by the XMPP user. */
   to: string;
   body: string;
-  /** The XMPP stanza id; echo it in receipt/messageError events. */
+  /** The XMPP stanza id; echo it in contact.delivered / contact.failed. */
   id?: string;
   subject?: string;
   thread?: string;
@@ -58,79 +60,137 @@ export interface OutboundMessage {
   fromResource: string;
 }
 
-/** legacy -> XMPP: a 1:1 message. */
-export interface InboundMessage {
-  /** Localpart of the legacy sender. Use '' for the transport domain itself. */
-  from: string;
+/** XMPP -> legacy: a room message. */
+export interface OutboundRoomMessage extends MessageReferences {
   body: string;
-  /** A stable id (legacy message id) used as stanza id / XEP-0359 origin. */
+  /** The XMPP id: give it back in room.message when the network echoes the message. */
   id?: string;
+  action?: boolean;
+}
+
+/** XMPP -> legacy: XEP-0444, the user's whole set of reactions to a message (empty: withdrawn). */
+export interface OutboundReaction {
+  target: MessageRef;
+  emojis: string[];
+  id?: string;
+}
+
+/**
+ * How a network carries what XMPP clients add to messages. 'native': the session's methods get
+ * the structured reference (and may still fall back to text per connection, see fallback.ts);
+ * 'text': the core sends a visible text instead; absent: refused with a sentence saying so.
+ */
+export interface MessagingSupport {
+  corrections?: 'native' | 'text';
+  replies?: 'native' | 'text';
+  reactions?: 'native' | 'text';
+  /** XEP-0333 displayed markers reach the network (LegacySession.markRead). */
+  readMarkers?: boolean;
+}
+
+/** legacy -> XMPP: what a contact or an occupant said, besides its text. */
+export interface IncomingMeta {
+  /**
+   * The network's own id for the message (IRCv3 msgid, Twilio MessageSid, email Message-ID). The
+   * core uses it as the XMPP message id and records it, so that replies, corrections and
+   * reactions from XMPP can name the legacy message they refer to.
+   */
+  legacyId?: string;
   type?: 'chat' | 'normal' | 'headline';
   subject?: string;
   thread?: string;
   oob?: OobLink[];
   /** Original send time, for history or replays (XEP-0203). */
   delay?: Date;
+  /** XEP-0245 /me. */
   action?: boolean;
+  /** How the sender calls themself (an email display name): the name their roster entry gets. */
+  senderName?: string;
 }
 
-export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
-export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
-
-export interface Occupant {
-  nick: string;
-  role: Role;
-  affiliation: Affiliation;
-  /** Localpart of the occupant's own address (shown as the real JID in non-anonymous rooms). */
-  jid?: string;
-  show?: PresenceShow;
-  status?: string;
-}
-
-export interface RoomMessage {
-  nick: string;
-  body: string;
-  id?: string;
-  delay?: Date;
-  action?: boolean;
-}
-
-/** Room events; `room` is the room's localpart (e.g. `#chan%irc.example.net`). */
-export interface RoomEvents {
-  /** Join finished: occupants (without self) first, then self-presence (status 110), then subject. */
-  joined(room: string, self: Occupant, occupants: Occupant[], subject?: string): void;
-  joinFailed(room: string, nick: string, error: GatewayError): void;
-  occupantJoined(room: string, occupant: Occupant): void;
-  /** Role, affiliation, show or status changed. */
-  occupantChanged(room: string, occupant: Occupant): void;
-  /**
-   * `affiliation` is the one the occupant had, shown in its unavailable presence: the core keeps
-   * no per-occupant state of its own (in a busy room that would be a copy per user per occupant).
-   */
-  occupantLeft(room: string, nick: string, info?: { status?: string; kickedBy?: string; reason?: string; self?: boolean; affiliation?: Affiliation }): void;
-  /** `occupant` carries the new nick; the old nick had the same role and affiliation. */
-  nickChanged(room: string, oldNick: string, occupant: Occupant, self?: boolean): void;
-  subject(room: string, subject: string, byNick?: string): void;
-  message(room: string, message: RoomMessage): void;
-  /** A room-level error for something the user sent (e.g. cannot send to channel). */
-  error(room: string, error: GatewayError, stanzaId?: string): void;
-}
-
-export interface AdapterEvents {
-  message(message: InboundMessage): void;
-  chatState(from: string, state: ChatState): void;
-  contactPresence(from: string, presence: { available: boolean; show?: PresenceShow; status?: string }): void;
-  /** An outbound message was delivered (answered with XEP-0184 if it was requested). */
-  receipt(ref: { peer: string; id: string; fromResource?: string }): void;
+/** A legacy contact as the core shows it to one XMPP user: `localpart@domain`. */
+export interface Contact {
+  readonly localpart: string;
+  sendText(body: string, meta?: IncomingMeta): void;
+  chatState(state: ChatState): void;
+  presence(presence: { available: boolean; show?: PresenceShow; status?: string }): void;
+  /** An outbound message was delivered (answered with XEP-0184 when it was requested). */
+  delivered(ref: { id: string; fromResource?: string }): void;
   /** An outbound message failed after it was accepted for sending. */
-  messageError(ref: { peer: string; id?: string; fromResource?: string }, error: GatewayError): void;
+  failed(ref: { id?: string; fromResource?: string }, error: GatewayError): void;
+}
+
+/** What a room occupant said. `id`: the XMPP id of the user's own message coming back (its reflection). */
+export interface RoomMessageMeta extends Pick<IncomingMeta, 'legacyId' | 'delay' | 'action'> {
+  id?: string;
+}
+
+/**
+ * A legacy room as the core shows it to one XMPP user: `localpart@domain`, one occupant table per
+ * user over a table of nicks shared by every user in the same room. The adapter reports what
+ * happens; the core keeps the table and tells the user's resources that are in the room. Before
+ * `joined` (and after the user left) nothing reaches XMPP: the table is only kept up to date.
+ */
+export interface Room {
+  readonly localpart: string;
+  occupant(nick: string): Occupant | undefined;
+  occupants(): IterableIterator<Occupant>;
+  readonly size: number;
+  /** A complete member list (IRC NAMES), self included: replaces the table without telling anyone. */
+  setOccupants(occupants: Occupant[]): void;
+  /** Forget every occupant without telling anyone (e.g. the connection dropped; see XmppUser.status). */
+  clearOccupants(): void;
+  /** The legacy side finished joining: everyone in the table, then self-presence (110), then the subject. */
+  joined(selfNick: string, subject?: string): void;
+  joinFailed(nick: string, error: GatewayError): void;
+  /** Arrived, or listed again. */
+  occupantJoined(occupant: Occupant): void;
+  /** Role, affiliation, marks, show or status changed: `occupant` is the whole new state. */
+  occupantChanged(occupant: Occupant): void;
   /**
-   * The legacy connection's state: mirrored as the transport's presence. On offline the core shows
+   * Left, was kicked, or quit. `self`: the user themself is out of the room (the table is
+   * emptied). Returns the occupant as it was, if it was in the table.
+   */
+  occupantLeft(nick: string, info?: { status?: string; kickedBy?: string; reason?: string; self?: boolean }): Occupant | undefined;
+  nickChanged(oldNick: string, newNick: string, self?: boolean): void;
+  subject(subject: string, byNick?: string): void;
+  message(nick: string, body: string, meta?: RoomMessageMeta): void;
+  /** A room-level error for something the user sent (e.g. cannot send to channel). */
+  error(error: GatewayError, stanzaId?: string): void;
+  /** The adapter no longer holds the legacy room: its table is let go. */
+  close(): void;
+}
+
+/**
+ * The XMPP side of one user, as the core gives it to the adapter at login. Handles are created
+ * and kept by the core: asking twice for the same localpart gives the same object.
+ */
+export interface XmppUser {
+  /** Bare JID of the XMPP user. */
+  readonly jid: string;
+  /**
+   * The legacy connection's state, mirrored as the transport's presence. On offline the core shows
    * every room as left and keeps the resources waiting: after a reconnect the adapter re-joins and
-   * emits room.joined again (it must not send a self occupantLeft for a mere disconnect).
+   * calls room.joined again (it must not report a self occupantLeft for a mere disconnect).
    */
   status(status: { online: boolean; text?: string }): void;
-  room: RoomEvents;
+  /** `''` is the transport domain itself (notices from the gateway or the network). */
+  contact(localpart: string): Contact;
+  /** Options are fixed by the first caller for this room. */
+  room(localpart: string, options?: RoomOptions): Room;
+}
+
+export interface RoomOptions {
+  /** The network's nick comparison (IRC case mapping): nicks equal after it are one occupant. */
+  fold?(nick: string): string;
+  /** The occupant's own address as a contact localpart, shown as its real JID (IRC rooms are not anonymous). */
+  contactOf?(nick: string): string;
+}
+
+/** What a legacy network said about a message it accepted. */
+export interface SendResult {
+  /** The network's id for it, recorded against the XMPP ids so later references can be translated. */
+  legacyId?: string;
 }
 
 export interface RoomJoinRequest {
@@ -145,14 +205,18 @@ export interface RoomJoinRequest {
 /** One user's live connection to the legacy network. */
 export interface LegacySession {
   /** Rejects with a GatewayError the user can read; the core turns it into an error stanza. */
-  sendMessage(message: OutboundMessage): Promise<void>;
+  sendMessage(message: OutboundMessage): Promise<SendResult | void>;
   sendChatState?(to: string, state: ChatState): Promise<void>;
   /** The user's own XMPP availability (aggregated over resources), e.g. IRC AWAY. */
   setPresence?(presence: { show?: PresenceShow; status?: string }): Promise<void>;
-  /** Rooms: answers arrive through events.room (joined / joinFailed). */
+  /** Rooms: answers arrive through the room handle (joined / joinFailed). */
   joinRoom?(request: RoomJoinRequest): Promise<void>;
   leaveRoom?(room: string, status?: string): Promise<void>;
-  sendRoomMessage?(room: string, message: { body: string; id?: string; action?: boolean }): Promise<void>;
+  sendRoomMessage?(room: string, message: OutboundRoomMessage): Promise<SendResult | void>;
+  /** Reactions, where MessagingSupport.reactions is 'native'. `room`: the reaction is in that room. */
+  sendReaction?(to: string, reaction: OutboundReaction, room?: boolean): Promise<void>;
+  /** XEP-0333: the user read the conversation with `to` up to `ref`. */
+  markRead?(to: string, ref: MessageRef, room?: boolean): Promise<void>;
   setSubject?(room: string, subject: string): Promise<void>;
   changeNick?(room: string, nick: string): Promise<void>;
   /** Ad-hoc commands that only make sense with a live session. */
@@ -162,7 +226,7 @@ export interface LegacySession {
   /**
    * Gateway shutdown, before logout: keep sending what was already accepted (flood queues,
    * SMTP or REST requests in flight) until `deadline` (epoch ms). Whatever is still unsent then
-   * is failed through events.messageError / events.room.error, so its sender hears of it.
+   * is failed through contact.failed / room.error, so its sender hears of it.
    * Resolves when nothing accepted is left. Optional: sessions that send synchronously skip it.
    */
   drain?(deadline: number): Promise<void>;
@@ -175,7 +239,7 @@ export interface LoginRequest {
   credentials: Credentials;
   /** Persistent per-user state of this adapter (deleted on unregistration); keys starting with `core:` are the core's. */
   state: KeyValue;
-  events: AdapterEvents;
+  xmpp: XmppUser;
   /** register: first login, must verify credentials for real; restore: gateway start-up. */
   reason: 'register' | 'update' | 'restore' | 'reconnect' | 'anonymous';
 }
@@ -210,12 +274,6 @@ export interface LegacyAddressInfo {
   display: string;
 }
 
-export interface DiscoIdentity {
-  category: string;
-  type: string;
-  name?: string;
-}
-
 export interface AdapterServices {
   /** The transport's component domain. */
   domain: string;
@@ -243,6 +301,8 @@ export interface Adapter {
   readonly identity: { type: string; name: string };
   /** Extra features on the transport domain (e.g. MUC for IRC). */
   readonly features: string[];
+  /** Corrections, replies, reactions, read markers: see MessagingSupport. Absent: none. */
+  readonly messaging?: MessagingSupport;
   readonly registration: { instructions: string; fields: FormField[] };
   /** Verify and connect. Throws GatewayError (not-authorized / not-acceptable / remote-server-not-found ...). */
   login(request: LoginRequest): Promise<LegacySession>;

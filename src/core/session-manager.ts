@@ -1,4 +1,3 @@
-import xml from '@xmpp/xml';
 import type { Adapter, Credentials, LoginRequest } from './adapter';
 import { GatewayError, toGatewayError } from './errors';
 import { KeyedMutex } from '../keyed-mutex';
@@ -7,6 +6,7 @@ import { RoomMemory } from './room-memory';
 import { UserSession, type SessionContext } from './user-session';
 import type { GatewayStore, RegistrationStore } from '../store';
 import { backoffDelay } from '../component/connection';
+import { subscriptionPresence, transportPresence } from '../component/messages';
 
 export interface SessionManagerOptions {
   restoreConcurrency: number;
@@ -70,7 +70,7 @@ export class SessionManager {
   }
 
   private request(session: UserSession, credentials: Credentials, reason: LoginRequest['reason']): LoginRequest {
-    return { user: session.jid, credentials, state: this.store.userState(this.ctx.domain, session.jid), events: session.events, reason };
+    return { user: session.jid, credentials, state: this.store.userState(this.ctx.domain, session.jid), xmpp: session.xmpp, reason };
   }
 
   /**
@@ -121,7 +121,7 @@ export class SessionManager {
     await this.rejoinRooms(session);
     if (!existing) {
       // XEP-0100: the gateway asks for the user's presence once registered.
-      this.ctx.send(xml('presence', { from: this.ctx.domain, to: jid, type: 'subscribe' }));
+      this.ctx.send(subscriptionPresence(this.ctx.domain, jid, 'subscribe'));
     }
   }
 
@@ -139,10 +139,11 @@ export class SessionManager {
         await this.closeLegacy(session);
       }
       await this.adapter.unregister?.(jid);
+      await this.ctx.history?.forget(jid);
       await this.store.clearUser(this.ctx.domain, jid);
-      for (const type of ['unsubscribe', 'unsubscribed', 'unavailable']) {
-        this.ctx.send(xml('presence', { from: this.ctx.domain, to: jid, type }));
-      }
+      this.ctx.send(subscriptionPresence(this.ctx.domain, jid, 'unsubscribe'));
+      this.ctx.send(subscriptionPresence(this.ctx.domain, jid, 'unsubscribed'));
+      this.ctx.send(transportPresence(this.ctx.domain, jid, false));
       return true;
     });
   }
@@ -220,7 +221,7 @@ export class SessionManager {
       } catch (err) {
         const error = toGatewayError(err);
         this.ctx.logger.warn({ jid, domain: this.ctx.domain, err: (err as Error).message }, 'restoring a session failed; will retry');
-        session.events.status({ online: false, text: `Login failed: ${error.message}` });
+        session.xmpp.status({ online: false, text: `Login failed: ${error.message}` });
         this.scheduleRetry(jid, session, attempt);
         return false;
       }
@@ -243,13 +244,13 @@ export class SessionManager {
   private async rejoinRooms(session: UserSession): Promise<void> {
     const legacy = session.legacy;
     if (!legacy?.joinRoom) return;
-    for (const [room, state] of session.rooms) {
+    for (const [room, state] of [...session.rooms]) {
       for (const resource of [...state.pending]) {
         try {
           // No nick: the connection keeps the one it has (a stored one may be a server-forced "carol_").
           await legacy.joinRoom({ room, nick: '', resource });
         } catch (err) {
-          session.events.room.joinFailed(room, state.nick, toGatewayError(err));
+          state.joinFailed(state.nick, toGatewayError(err));
         }
       }
     }
@@ -266,7 +267,7 @@ export class SessionManager {
     this.cancelPresenceCheck(session.jid);
     session.presenceAnswered = false;
     session.resources.clear();
-    this.ctx.send(xml('presence', { from: this.ctx.domain, to: session.jid, type: 'probe' }));
+    this.ctx.send(subscriptionPresence(this.ctx.domain, session.jid, 'probe'));
     const timer = setTimeout(() => {
       this.presenceChecks.delete(session.jid);
       if (this.sessions.get(session.jid) !== session || !session.presenceAnswered) return;

@@ -2,11 +2,17 @@ import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterModule } from './adapter';
 import { builtinCommands } from './builtin-commands';
+import { Archive } from './archive';
+import { History } from './history';
+import { MessageFeatures } from './message-features';
+import { MessageIdMap } from './message-ids';
+import { OccupantDirectory } from './occupants';
 import { outboundPolicyFor } from './outbound-policy';
+import { RosterSync } from './roster';
 import { SessionManager } from './session-manager';
 import { ComponentConnection } from '../component/connection';
-import type { TransportContext } from '../component/context';
-import { refuseStanza, routeStanza } from '../component/router';
+import type { TransportContext } from './transport-context';
+import { refuseStanza, routeStanza } from './stanza-router';
 import { bare, splitJid } from '../component/stanzas';
 import { GatewayError } from './errors';
 import type { GatewayConfig, TransportConfig } from '../config';
@@ -27,6 +33,8 @@ export interface TransportDeps {
    */
   transportFor?(domain: string): Transport | undefined;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Is a bare JID allowed by a list of bare JIDs and domains (empty list: everyone)? */
 export function allowedBy(list: string[], jid: string): boolean {
@@ -51,6 +59,8 @@ export class Transport {
   readonly adapter: Adapter;
   readonly connection: ComponentConnection;
   readonly sessions: SessionManager;
+  /** XEP-0313 archive of this transport's rooms and chats (absent when archive.enabled is false). */
+  readonly history?: History;
   private readonly context: TransportContext;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly transportFor?: (domain: string) => Transport | undefined;
@@ -92,7 +102,40 @@ export class Transport {
     this.connection.on('congested', () => this.adapter.setInboundPaused?.(true));
     this.connection.on('drained', () => this.adapter.setInboundPaused?.(false));
     const secretFields = this.adapter.registration.fields.filter((f) => f.secret || f.type === 'text-private').map((f) => f.var);
-    this.sessions = new SessionManager(this.adapter, store, { domain: this.domain, send, logger: log }, {
+    const coreStore = store.coreStore(transport.domain);
+    const retentionMs = config.archive.retentionDays * DAY_MS;
+    const ids = new MessageIdMap(coreStore, { retentionMs, prefix: 'ids' });
+    const recordId = (scope: string, legacy: string, xmpp: string[]) => {
+      ids.record(scope, { legacy, xmpp }).catch((err: Error) => log.warn({ err: err.message }, 'could not record a message id'));
+    };
+    this.history = config.archive.enabled
+      ? new History(new Archive(coreStore, { retentionMs, maxPerScope: config.archive.maxPerConversation, prefix: 'mam' }), this.domain, log, (user) => store.userState(this.domain, user))
+      : undefined;
+    const roster = new RosterSync({
+      domain: this.domain,
+      send,
+      request: (iq) => this.connection.request(iq),
+      userState: (user) => store.userState(this.domain, user),
+      logger: log.child({ part: 'roster' }),
+      group: this.adapter.identity.name,
+    });
+    // A reconnected link gets the grants announced again; until then none is assumed.
+    this.connection.on('offline', () => roster.forgetPrivileges());
+    const inRoster = (user: string, localpart: string, name?: string) => {
+      let display = name;
+      try {
+        const address = this.adapter.parseAddress(localpart);
+        // People only: a server's notices (an IRC MOTD) do not make it a contact.
+        if (address.kind !== 'contact') return;
+        display ??= address.display;
+      } catch {
+        // An address the adapter produced but cannot read back: the roster shows the JID alone.
+      }
+      void roster.ensureContact(user, { localpart, name: display });
+    };
+    this.sessions = new SessionManager(this.adapter, store, {
+      domain: this.domain, send, logger: log, directory: new OccupantDirectory(), recordId, history: this.history, inRoster,
+    }, {
       restoreConcurrency: config.restore.concurrency,
       restorePerSecond: config.restore.perSecond,
       secretFields,
@@ -107,6 +150,10 @@ export class Transport {
       isAllowed: (jid) => allowedBy(allow, bare(jid)),
       commands: [...builtinCommands(this.adapter, this.sessions), ...(this.adapter.commands ?? [])],
       software: deps.software,
+      features: new MessageFeatures(this.adapter, ids, this.history),
+      recordId,
+      history: this.history,
+      roster,
     };
   }
 
@@ -123,6 +170,8 @@ export class Transport {
     }
     const owner = this.transportFor?.(to);
     if (owner) {
+      // An answer to an iq the owner asked (ejabberd routes it on any of its connections).
+      if (owner.connection.settle(el)) return;
       owner.handle(el);
       return;
     }

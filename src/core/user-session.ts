@@ -1,53 +1,77 @@
-import xml, { type Element } from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
-import type { AdapterEvents, InboundMessage, LegacySession, Occupant, PresenceShow, RoomMessage } from './adapter';
-import type { GatewayError } from './errors';
-import { NS } from '../component/namespaces';
-import { delayElement, errorElement, oobElements, xmlSafe } from '../component/stanzas';
-import { joinErrorPresence, MucStatus, occupantPresence, subjectMessage } from '../component/muc';
+import type { LegacySession, PresenceShow, XmppUser } from './adapter';
+import { ContactHandle } from './contact';
+import type { History } from './history';
+import { OccupantDirectory } from './occupants';
+import { RoomHandle, type RoomHost } from './room';
 import type { RoomMemory, RoomSnapshot } from './room-memory';
-
-interface RoomState {
-  nick: string;
-  /** Resources that are in the room. */
-  resources: Set<string>;
-  /** Resources waiting for the join to finish. */
-  pending: Set<string>;
-  /** The user's own occupant (role, affiliation), for the self-presences the core sends itself. */
-  self?: Occupant;
-  subject?: string;
-}
-
-function selfOccupant(state: RoomState): Occupant {
-  return state.self ?? { nick: state.nick, role: 'participant', affiliation: 'none' };
-}
+import { transportPresence } from '../component/messages';
 
 export interface SessionContext {
   domain: string;
   send(el: Element): void;
   logger: Logger;
+  /** The transport's shared occupant tables (one per legacy room, for all users). */
+  directory?: OccupantDirectory;
+  /** Where legacy message ids are recorded against XMPP ids (see MessageIdMap). */
+  recordId?(scope: string, legacyId: string, xmppIds: string[]): void;
+  /** A legacy contact the user talks with, for the user's roster. */
+  inRoster?(user: string, localpart: string, name?: string): void;
+  /** Where messages are archived (XEP-0313); absent: no history. */
+  history?: History;
 }
 
 /**
- * One XMPP user on one transport: the live legacy session plus what the XMPP side needs to fan
- * adapter events out (which resources are online, which are in which room).
+ * One XMPP user on one transport: the live legacy session, the user's online resources, and
+ * the contact and room handles the adapter reports through (the XmppUser it was given).
  */
 export class UserSession {
   legacy?: LegacySession;
   status: { online: boolean; text?: string } = { online: false, text: 'Connecting' };
   readonly resources = new Map<string, { show?: PresenceShow; status?: string }>();
-  readonly rooms = new Map<string, RoomState>();
-  readonly contacts = new Map<string, { available: boolean; show?: PresenceShow; status?: string }>();
-  readonly events: AdapterEvents;
+  readonly rooms = new Map<string, RoomHandle>();
+  readonly contacts = new Map<string, ContactHandle>();
+  readonly xmpp: XmppUser;
   /** Where room membership is kept across restarts (registered users only). */
   memory?: RoomMemory;
   /** Set when the user's server answered the last presence probe (see SessionManager.checkPresence). */
   presenceAnswered = false;
-  /** Set at gateway shutdown: adapter events are no longer relayed (see shutdown()). */
+  /** Set at gateway shutdown: what the adapter reports is no longer relayed (see shutdown()). */
   private detached = false;
+  private readonly roomHost: RoomHost;
 
   constructor(readonly jid: string, private readonly ctx: SessionContext, readonly anonymous = false) {
-    this.events = this.buildEvents();
+    const directory = ctx.directory ?? new OccupantDirectory();
+    this.roomHost = {
+      jid,
+      jidOf: (localpart, resource) => this.jidOf(localpart, resource),
+      send: (el) => this.send(el),
+      directory,
+      roomsChanged: () => this.roomsChanged(),
+      forget: (room) => {
+        if (this.rooms.get(room.localpart) === room) this.rooms.delete(room.localpart);
+        this.roomsChanged();
+      },
+      recordId: ctx.recordId,
+      archive: ctx.history && !anonymous ? (room, entry) => ctx.history!.roomMessage(room, jid, entry) : undefined,
+      leftLegacyRoom: ctx.history ? (room) => ctx.history!.leftRoom(room, jid) : undefined,
+    };
+    this.xmpp = {
+      jid,
+      status: (status) => {
+        if (this.detached) return;
+        this.status = status;
+        this.send(this.transportPresence());
+        if (!status.online) for (const room of this.rooms.values()) room.disconnected(status.text);
+      },
+      contact: (localpart) => this.contact(localpart),
+      room: (localpart, options) => this.room(localpart).hold(options),
+    };
+  }
+
+  private send(el: Element): void {
+    if (!this.detached) this.ctx.send(el);
   }
 
   jidOf(localpart: string, resource?: string): string {
@@ -55,34 +79,57 @@ export class UserSession {
     return resource === undefined ? base : `${base}/${resource}`;
   }
 
+  contact(localpart: string): ContactHandle {
+    let contact = this.contacts.get(localpart);
+    if (!contact) {
+      contact = new ContactHandle(localpart, {
+        jid: this.jid,
+        domain: this.ctx.domain,
+        jidOf: (l) => this.jidOf(l),
+        send: (el) => this.send(el),
+        inRoster: this.ctx.inRoster && !this.anonymous ? (l, name) => this.ctx.inRoster!(this.jid, l, name) : undefined,
+        archive: this.ctx.history && !this.anonymous ? (l, entry) => this.ctx.history!.chatMessage(this.jid, l, entry) : undefined,
+      });
+      this.contacts.set(localpart, contact);
+    }
+    return contact;
+  }
+
+  /** The room's handle, created on first use (by a join from XMPP or by the adapter). */
+  room(localpart: string, nick = ''): RoomHandle {
+    let room = this.rooms.get(localpart);
+    if (!room) {
+      room = new RoomHandle(localpart, this.roomHost, nick);
+      this.rooms.set(localpart, room);
+    }
+    return room;
+  }
+
   transportPresence(to: string = this.jid): Element {
-    if (this.status.online) return xml('presence', { from: this.ctx.domain, to }, this.status.text ? xml('status', {}, this.status.text) : undefined);
-    return xml('presence', { from: this.ctx.domain, to, type: 'unavailable' }, this.status.text ? xml('status', {}, this.status.text) : undefined);
+    return transportPresence(this.ctx.domain, to, this.status.online, this.status.text);
   }
 
   /** Join bookkeeping: the resource waits for the legacy network's answer (room.joined / joinFailed). */
-  addPendingJoin(room: string, nick: string, resource: string): void {
-    let state = this.rooms.get(room);
-    if (!state) {
-      state = { nick, resources: new Set(), pending: new Set() };
-      this.rooms.set(room, state);
-    }
-    state.resources.delete(resource);
-    state.pending.add(resource);
-    this.roomsChanged();
+  addPendingJoin(room: string, nick: string, resource: string): RoomHandle {
+    const handle = this.room(room, nick);
+    handle.addPending(resource);
+    return handle;
   }
 
   /** Every resource the session knows of: online, in a room, or waiting to be (re-)entered. */
   knownResources(): string[] {
     const all = new Set(this.resources.keys());
-    for (const state of this.rooms.values()) for (const r of [...state.resources, ...state.pending]) all.add(r);
+    for (const room of this.rooms.values()) for (const r of [...room.resources, ...room.pending]) all.add(r);
     return [...all];
   }
 
   /** The rooms as stored: every resource that is in a room or waiting to be (re-)entered. */
   private snapshot(): RoomSnapshot {
     const out: RoomSnapshot = {};
-    for (const [name, state] of this.rooms) out[name] = { nick: state.nick, resources: [...new Set([...state.resources, ...state.pending])] };
+    for (const [name, room] of this.rooms) {
+      const resources = [...new Set([...room.resources, ...room.pending])];
+      if (resources.length) out[name] = { nick: room.nick, resources };
+    }
     return out;
   }
 
@@ -95,14 +142,18 @@ export class UserSession {
     if (!this.memory) return;
     for (const [name, saved] of Object.entries(await this.memory.load())) {
       if (!saved?.resources?.length) continue;
-      this.rooms.set(name, { nick: saved.nick ?? '', resources: new Set(), pending: new Set(saved.resources) });
+      const room = this.room(name, saved.nick ?? '');
+      for (const r of saved.resources) room.pending.add(r);
     }
   }
 
   /** A registration update replaced `previous`: its rooms are to be re-entered by this session. */
   adoptRooms(previous: UserSession): void {
-    for (const [name, state] of previous.rooms) {
-      this.rooms.set(name, { nick: state.nick, resources: new Set(), pending: new Set([...state.resources, ...state.pending]) });
+    for (const [name, old] of previous.rooms) {
+      const waiting = [...old.resources, ...old.pending];
+      if (!waiting.length) continue;
+      const room = this.room(name, old.nick);
+      for (const r of waiting) room.pending.add(r);
     }
     this.roomsChanged();
   }
@@ -113,10 +164,11 @@ export class UserSession {
    */
   roomsOfAbsentResources(): string[] {
     const empty: string[] = [];
-    for (const [name, state] of this.rooms) {
-      for (const set of [state.resources, state.pending]) for (const r of set) if (!this.resources.has(r)) set.delete(r);
-      if (state.resources.size === 0 && state.pending.size === 0) {
-        this.rooms.delete(name);
+    for (const [name, room] of [...this.rooms]) {
+      const had = room.resources.size + room.pending.size;
+      for (const set of [room.resources, room.pending]) for (const r of set) if (!this.resources.has(r)) set.delete(r);
+      if (had && room.resources.size === 0 && room.pending.size === 0) {
+        if (room.idle) this.rooms.delete(name);
         empty.push(name);
       }
     }
@@ -126,147 +178,11 @@ export class UserSession {
 
   /** Removes a resource from a room; true when no resource is left (the legacy side should leave). */
   removeFromRoom(room: string, resource: string): boolean {
-    const state = this.rooms.get(room);
-    if (!state) return false;
-    const wasIn = state.resources.delete(resource) || state.pending.delete(resource);
-    if (wasIn) {
-      this.ctx.send(occupantPresence({ from: this.jidOf(room, state.nick), to: resource, occupant: selfOccupant(state), unavailable: true, codes: [MucStatus.self] }));
-    }
-    if (state.resources.size === 0 && state.pending.size === 0) {
-      this.rooms.delete(room);
-      this.roomsChanged();
-      return true;
-    }
-    if (wasIn) this.roomsChanged();
-    return false;
+    return this.rooms.get(room)?.removeResource(resource) ?? false;
   }
 
   inRoom(room: string, resource: string): boolean {
     return this.rooms.get(room)?.resources.has(resource) ?? false;
-  }
-
-  private fanOut(room: string, build: (to: string) => Element): void {
-    if (this.detached) return;
-    const state = this.rooms.get(room);
-    if (!state) return;
-    for (const to of state.resources) this.ctx.send(build(to));
-  }
-
-  private messageStanza(m: InboundMessage): Element {
-    const body = m.action ? `/me ${m.body}` : m.body;
-    const el = xml('message', { from: this.jidOf(m.from), to: this.jid, type: m.type ?? 'chat', id: m.id });
-    if (m.subject) el.append(xml('subject', {}, xmlSafe(m.subject)));
-    el.append(xml('body', {}, xmlSafe(body)));
-    if (m.thread) el.append(xml('thread', {}, m.thread));
-    el.append(...oobElements(m.oob));
-    if (m.delay) el.append(delayElement(m.delay, this.ctx.domain));
-    if (m.id) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: m.id, by: this.ctx.domain }));
-    return el;
-  }
-
-  private roomMessageStanza(room: string, m: RoomMessage, to: string): Element {
-    const el = xml('message', { from: this.jidOf(room, m.nick), to, type: 'groupchat', id: m.id },
-      xml('body', {}, xmlSafe(m.action ? `/me ${m.body}` : m.body)));
-    if (m.delay) el.append(delayElement(m.delay, this.jidOf(room)));
-    if (m.id) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: m.id, by: this.jidOf(room) }));
-    return el;
-  }
-
-  private errorMessage(from: string, to: string, id: string | undefined, error: GatewayError): Element {
-    return xml('message', { from, to, type: 'error', id }, errorElement(error));
-  }
-
-  private buildEvents(): AdapterEvents {
-    const send = (el: Element) => {
-      if (!this.detached) this.ctx.send(el);
-    };
-    const room = (name: string) => this.rooms.get(name);
-    return {
-      message: (m) => send(this.messageStanza(m)),
-      chatState: (from, state) => send(xml('message', { from: this.jidOf(from), to: this.jid, type: 'chat' }, xml(state, { xmlns: NS.chatStates }))),
-      contactPresence: (from, p) => {
-        this.contacts.set(from, p);
-        send(xml('presence', { from: this.jidOf(from), to: this.jid, type: p.available ? undefined : 'unavailable' },
-          p.show ? xml('show', {}, p.show) : undefined, p.status ? xml('status', {}, xmlSafe(p.status)) : undefined));
-      },
-      receipt: (ref) => send(xml('message', { from: this.jidOf(ref.peer), to: ref.fromResource ?? this.jid, id: `receipt-${ref.id}` }, xml('received', { xmlns: NS.receipts, id: ref.id }))),
-      messageError: (ref, error) => send(this.errorMessage(this.jidOf(ref.peer), ref.fromResource ?? this.jid, ref.id, error)),
-      status: (status) => {
-        if (this.detached) return;
-        this.status = status;
-        send(this.transportPresence());
-        if (!status.online) this.markRoomsDisconnected(status.text);
-      },
-      room: {
-        joined: (name, self, occupants, subject) => {
-          const state = room(name);
-          if (!state) return;
-          state.nick = self.nick;
-          state.self = self;
-          state.subject = subject;
-          const targets = [...state.pending];
-          state.pending.clear();
-          for (const to of targets) {
-            state.resources.add(to);
-            for (const o of occupants) send(occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: o.jid ? this.jidOf(o.jid) : undefined }));
-            send(occupantPresence({ from: this.jidOf(name, self.nick), to, occupant: self, realJid: this.jid, codes: [MucStatus.nonAnonymous, MucStatus.self] }));
-            send(subjectMessage(this.jidOf(name), to, subject ?? ''));
-          }
-          this.roomsChanged();
-        },
-        joinFailed: (name, nick, error) => {
-          const state = room(name);
-          if (!state) return;
-          for (const to of state.pending) send(joinErrorPresence(this.jidOf(name, nick), to, error));
-          state.pending.clear();
-          if (state.resources.size === 0) this.rooms.delete(name);
-          this.roomsChanged();
-        },
-        occupantJoined: (name, o) => {
-          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: o.jid ? this.jidOf(o.jid) : undefined }));
-        },
-        occupantChanged: (name, o) => {
-          const state = room(name);
-          const self = state?.nick === o.nick;
-          if (state && self) state.self = o;
-          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: self ? this.jid : o.jid ? this.jidOf(o.jid) : undefined, codes: self ? [MucStatus.self] : [] }));
-        },
-        occupantLeft: (name, nick, info) => {
-          const state = room(name);
-          if (!state) return;
-          const self = info?.self || nick === state.nick;
-          const o: Occupant = self ? selfOccupant(state) : { nick, role: 'participant', affiliation: info?.affiliation ?? 'none' };
-          const codes = [...(info?.kickedBy !== undefined ? [MucStatus.kicked] : []), ...(self ? [MucStatus.self] : [])];
-          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, nick), to, occupant: o, unavailable: true, codes, actor: info?.kickedBy, reason: info?.reason, status: info?.status ?? info?.reason }));
-          if (!self) return;
-          // A join asked for after this leave (a client's quick "rejoin") still waits for its answer.
-          state.resources.clear();
-          if (state.pending.size === 0) this.rooms.delete(name);
-          this.roomsChanged();
-        },
-        nickChanged: (name, oldNick, o, self) => {
-          const state = room(name);
-          if (!state) return;
-          const old: Occupant = { ...o, nick: oldNick };
-          const isSelf = self || oldNick === state.nick;
-          if (isSelf) {
-            state.nick = o.nick;
-            state.self = o;
-            this.roomsChanged();
-          }
-          const selfCodes = isSelf ? [MucStatus.self] : [];
-          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, oldNick), to, occupant: old, unavailable: true, newNick: o.nick, codes: [MucStatus.newNick, ...selfCodes] }));
-          this.fanOut(name, (to) => occupantPresence({ from: this.jidOf(name, o.nick), to, occupant: o, realJid: isSelf ? this.jid : undefined, codes: selfCodes }));
-        },
-        subject: (name, subject, byNick) => {
-          const state = room(name);
-          if (state) state.subject = subject;
-          this.fanOut(name, (to) => subjectMessage(byNick ? this.jidOf(name, byNick) : this.jidOf(name), to, xmlSafe(subject)));
-        },
-        message: (name, m) => this.fanOut(name, (to) => this.roomMessageStanza(name, m, to)),
-        error: (name, error, stanzaId) => this.fanOut(name, (to) => xml('message', { from: this.jidOf(name), to, type: 'error', id: stanzaId }, errorElement(error))),
-      },
-    };
   }
 
   /**
@@ -277,21 +193,9 @@ export class UserSession {
   shutdown(text: string): void {
     if (this.detached) return;
     this.status = { online: false, text };
-    this.markRoomsDisconnected(text);
+    for (const room of this.rooms.values()) room.disconnected(text);
     this.ctx.send(this.transportPresence());
     this.detached = true;
-  }
-
-  /** The legacy connection dropped: rooms are gone until the adapter re-joins them. */
-  private markRoomsDisconnected(text?: string): void {
-    for (const [name, state] of this.rooms) {
-      const self = selfOccupant(state);
-      for (const to of state.resources) {
-        state.pending.add(to);
-        this.ctx.send(occupantPresence({ from: this.jidOf(name, state.nick), to, occupant: self, unavailable: true, codes: [MucStatus.self], status: text ?? 'Disconnected from the legacy network' }));
-      }
-      state.resources.clear();
-    }
   }
 
   /** The user's aggregated XMPP availability for the legacy side. */

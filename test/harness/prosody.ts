@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort, requireBinary, tempDir } from './ports';
@@ -10,6 +10,22 @@ export interface ProsodyComponent {
   domain: string;
   secret: string;
 }
+
+/** XEP-0356 grants for one component, as mod_privilege's privileged_entities takes them. */
+export interface ProsodyPrivileges {
+  roster?: 'none' | 'get' | 'set' | 'both';
+  message?: 'none' | 'outgoing';
+  presence?: 'none' | 'managed_entity' | 'roster';
+}
+
+export interface ProsodyOptions {
+  /** Component domain -> what mod_privilege (Debian's prosody-modules) grants it on the VirtualHost. */
+  privileged?: Record<string, ProsodyPrivileges>;
+}
+
+/** Debian's prosody-modules puts each module in its own folder next to Prosody's own modules. */
+export const PROSODY_MODULES_DIR = '/usr/lib/prosody/modules';
+const MOD_PRIVILEGE = `${PROSODY_MODULES_DIR}/mod_privilege/mod_privilege.lua`;
 
 /** A real Prosody on loopback with a throwaway config and data directory. */
 export class Prosody {
@@ -23,22 +39,47 @@ export class Prosody {
   }
   output = '';
 
-  private constructor(readonly dir: string, readonly c2sPort: number, readonly componentPort: number, readonly components: ProsodyComponent[]) {}
+  private constructor(
+    readonly dir: string,
+    readonly c2sPort: number,
+    readonly componentPort: number,
+    readonly components: ProsodyComponent[],
+    private readonly options: ProsodyOptions = {},
+  ) {}
 
   static available(): boolean {
     return requireBinary(PROSODY_BIN, 'Prosody (Debian package prosody)');
   }
 
-  static async start(components: ProsodyComponent[]): Promise<Prosody> {
+  /** Prosody and the prosody-modules package's mod_privilege (XEP-0356). */
+  static privilegeAvailable(): boolean {
+    return Prosody.available() && requireBinary(MOD_PRIVILEGE, 'mod_privilege (Debian package prosody-modules)');
+  }
+
+  static async start(components: ProsodyComponent[], options: ProsodyOptions = {}): Promise<Prosody> {
+    if (options.privileged && !existsSync(MOD_PRIVILEGE)) throw new Error(`mod_privilege is not installed at ${MOD_PRIVILEGE} (Debian package prosody-modules)`);
     const dir = tempDir('prosody');
-    const prosody = new Prosody(dir, await freePort(), await freePort(), components);
+    const prosody = new Prosody(dir, await freePort(), await freePort(), components, options);
     prosody.writeConfig();
     await prosody.launch();
     return prosody;
   }
 
+  /** Lines for the VirtualHost section: mod_privilege and its privileged_entities. */
+  private privilegeConfig(): string[] {
+    const privileged = this.options.privileged;
+    if (!privileged) return [];
+    const lua = (value: string) => JSON.stringify(value);
+    const entities = Object.entries(privileged).map(([domain, grant]) => {
+      const fields = Object.entries(grant).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${lua(v as string)}`);
+      return `    [${lua(domain)}] = { ${fields.join('; ')} };`;
+    });
+    return ['  modules_enabled = { "privilege" }', '  privileged_entities = {', ...entities, '  }'];
+  }
+
   private writeConfig(): void {
     mkdirSync(join(this.dir, 'data'), { recursive: true });
+    const privileged = this.options.privileged !== undefined;
     const lines = [
       'daemonize = false',
       `pidfile = "${this.dir}/prosody.pid"`,
@@ -58,7 +99,13 @@ export class Prosody {
       'log = { { levels = { min = "info" }, to = "console" } }',
       'limits = { c2s = { rate = "100mb/s" }, component = { rate = "100mb/s" } }',
       `VirtualHost "${this.domain}"`,
-      ...this.components.flatMap((c) => [`Component "${c.domain}"`, `  component_secret = "${c.secret}"`]),
+      ...this.privilegeConfig(),
+      ...this.components.flatMap((c) => [
+        `Component "${c.domain}"`,
+        `  component_secret = "${c.secret}"`,
+        // mod_privilege learns of a component's login through a hook on the component's own host.
+        ...(privileged ? ['  modules_enabled = { "privilege" }'] : []),
+      ]),
     ];
     writeFileSync(join(this.dir, 'prosody.cfg.lua'), lines.join('\n') + '\n');
   }

@@ -97,3 +97,25 @@ export function errorCondition(el: Element): string | undefined {
 export function errorText(el: Element): string {
   return el.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? '';
 }
+
+/**
+ * An XEP-0313 query: the forwarded messages (in the order they arrived) and the <fin/>. Results
+ * arrive before the final iq, so they are all in `received` once it is answered.
+ */
+export async function mamQuery(client: TestClient, to: string, filter: { with?: string; max?: number; before?: string | true; after?: string } = {}): Promise<{ messages: Element[]; fin: Element }> {
+  const queryid = client.id();
+  const fields = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, 'urn:xmpp:mam:2'))];
+  if (filter.with) fields.push(xml('field', { var: 'with' }, xml('value', {}, filter.with)));
+  const rsm = xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, xml('max', {}, String(filter.max ?? 100)));
+  if (filter.before !== undefined) rsm.append(xml('before', {}, filter.before === true ? '' : filter.before));
+  if (filter.after !== undefined) rsm.append(xml('after', {}, filter.after));
+  const fin = await client.iq('set', to, xml('query', { xmlns: 'urn:xmpp:mam:2', queryid }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' }, ...fields), rsm));
+  const messages: Element[] = [];
+  for (const el of [...client.received]) {
+    const result = el.getChild('result', 'urn:xmpp:mam:2');
+    if (el.name !== 'message' || result?.attrs.queryid !== queryid) continue;
+    client.received.splice(client.received.indexOf(el), 1);
+    messages.push(result.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!);
+  }
+  return { messages, fin };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Adapter, AdapterEvents, AdapterModule, AdapterServices, LegacySession, LoginRequest } from '../../src/core/adapter';
+import type { Adapter, AdapterModule, AdapterServices, LegacySession, LoginRequest, XmppUser } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 
 /**
@@ -11,7 +11,7 @@ export const echoNetwork = {
   logins: [] as { user: string; reason: string; credentials: Record<string, string> }[],
   logouts: [] as string[],
   sent: [] as { user: string; to: string; body: string }[],
-  sessions: new Map<string, AdapterEvents>(),
+  sessions: new Map<string, XmppUser>(),
   reset() {
     this.logins.length = 0;
     this.logouts.length = 0;
@@ -21,40 +21,43 @@ export const echoNetwork = {
 };
 
 class EchoSession implements LegacySession {
-  constructor(private readonly user: string, private readonly events: AdapterEvents, private readonly nick: string) {}
+  constructor(private readonly user: string, private readonly xmpp: XmppUser, private readonly nick: string) {}
 
   async sendMessage(m: Parameters<LegacySession['sendMessage']>[0]): Promise<void> {
     if (m.to === 'nobody') throw new GatewayError('item-not-found', 'There is no user called nobody on the echo network.');
     echoNetwork.sent.push({ user: this.user, to: m.to, body: m.body });
     if (m.to === 'echo') {
       setTimeout(() => {
-        this.events.message({ from: 'echo', body: `echo: ${m.body}`, action: m.action });
-        if (m.receiptRequested && m.id) this.events.receipt({ peer: m.to, id: m.id, fromResource: m.fromResource });
+        const echo = this.xmpp.contact('echo');
+        echo.sendText(`echo: ${m.body}`, { action: m.action });
+        if (m.receiptRequested && m.id) echo.delivered({ id: m.id, fromResource: m.fromResource });
       }, 5);
     }
   }
 
   async joinRoom(r: { room: string; nick: string; password?: string }): Promise<void> {
     if (r.room !== '#lobby') throw new GatewayError('item-not-found', `No room ${r.room} on the echo network.`);
+    const room = this.xmpp.room(r.room);
     if (r.nick === 'taken') {
-      this.events.room.joinFailed(r.room, r.nick, new GatewayError('conflict', 'That nickname is already in use.'));
+      room.joinFailed(r.nick, new GatewayError('conflict', 'That nickname is already in use.'));
       return;
     }
-    setTimeout(() => this.events.room.joined(r.room,
-      { nick: r.nick, role: 'participant', affiliation: 'none' },
-      [{ nick: 'bot', role: 'moderator', affiliation: 'admin' }], 'Welcome to the lobby'), 5);
+    setTimeout(() => {
+      room.setOccupants([{ nick: 'bot', role: 'moderator', affiliation: 'admin' }, { nick: r.nick || this.nick, role: 'participant', affiliation: 'none' }]);
+      room.joined(r.nick || this.nick, 'Welcome to the lobby');
+    }, 5);
   }
 
   async leaveRoom(): Promise<void> {}
 
   async sendRoomMessage(room: string, m: { body: string; id?: string; action?: boolean }): Promise<void> {
-    this.events.room.message(room, { nick: this.nick, body: m.body, id: m.id, action: m.action });
+    this.xmpp.room(room).message(this.nick, m.body, { id: m.id, action: m.action });
   }
 
   async logout(): Promise<void> {
     echoNetwork.logouts.push(this.user);
-    if (echoNetwork.sessions.get(this.user) === this.events) echoNetwork.sessions.delete(this.user);
-    this.events.status({ online: false, text: 'Logged out' });
+    if (echoNetwork.sessions.get(this.user) === this.xmpp) echoNetwork.sessions.delete(this.user);
+    this.xmpp.status({ online: false, text: 'Logged out' });
   }
 }
 
@@ -73,9 +76,9 @@ function createEchoAdapter(_services: AdapterServices, _options: unknown): Adapt
     async login(req: LoginRequest): Promise<LegacySession> {
       echoNetwork.logins.push({ user: req.user, reason: req.reason, credentials: req.credentials });
       if (req.credentials.password !== 'secret') throw new GatewayError('not-authorized', 'The echo network refused the password.');
-      echoNetwork.sessions.set(req.user, req.events);
-      req.events.status({ online: true, text: `Logged in as ${req.credentials.username}` });
-      return new EchoSession(req.user, req.events, req.credentials.username);
+      echoNetwork.sessions.set(req.user, req.xmpp);
+      req.xmpp.status({ online: true, text: `Logged in as ${req.credentials.username}` });
+      return new EchoSession(req.user, req.xmpp, req.credentials.username);
     },
     parseAddress(localpart: string) {
       if (localpart.includes(' ') || localpart.length > 64) throw new GatewayError('jid-malformed', `"${localpart}" is not an echo network address.`);

@@ -40,6 +40,7 @@ describe('parseConfig defaults', () => {
       logging: { level: 'info', format: 'auto' },
       restore: { concurrency: 5, perSecond: 10 },
       shutdown: { drainTimeoutMs: 10000 },
+      archive: { enabled: true, retentionDays: 30, maxPerConversation: 10000 },
       access: { allow: [] },
       outbound: { allow: [], deny: [] },
       transports: [{ domain: 'irc.example.org', secret: 's3cret', adapter: 'irc', options: {}, outbound: { allow: [], deny: [] } }],

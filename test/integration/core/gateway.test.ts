@@ -228,8 +228,8 @@ run('gateway core against a real Prosody', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(transport.connection.online).toBe(false);
     // The legacy side keeps talking while the XMPP link is down.
-    const events = echoNetwork.sessions.get(alice.bareJid)!;
-    for (let i = 0; i < 5; i++) events.message({ from: 'echo', body: `while down ${i}` });
+    const xmppSide = echoNetwork.sessions.get(alice.bareJid)!;
+    for (let i = 0; i < 5; i++) xmppSide.contact('echo').sendText(`while down ${i}`);
     expect(transport.connection.queued).toBeGreaterThanOrEqual(5);
     await prosody.restart();
     await transport.connection.waitOnline(20000);

@@ -92,7 +92,7 @@ run('email adapter: every IMAP connection a session opens is closed', () => {
     try {
       const quick = emailModule.create({ domain: 'email.example.org', logger: pino({ level: 'silent' }), store: new MemoryKeyValue(), http: ctx.http, outbound: allowLoopback(), credentials: noRegistration, },
         emailModule.optionsSchema.parse({ connectTimeoutMs: 500 }));
-      const err = await quick.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials({ imap_port: String(peer.port) }), state: new MemoryKeyValue(), events: recordingEvents().events, reason: 'register' })
+      const err = await quick.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials({ imap_port: String(peer.port) }), state: new MemoryKeyValue(), xmpp: recordingEvents().xmpp, reason: 'register' })
         .catch((e: unknown) => e);
       expect(err).toMatchObject({ condition: 'remote-server-timeout', message: 'IMAP server 127.0.0.1 did not answer in time.' });
       expect(await settleTo(() => establishedConnections(peer.port), 0)).toBe(0);
@@ -106,7 +106,7 @@ run('email adapter: every IMAP connection a session opens is closed', () => {
     const peer = await hangingImapServer(1);
     try {
       const recorder = recordingEvents();
-      const session = await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials({ imap_port: String(peer.port) }), state: new MemoryKeyValue(), events: recorder.events, reason: 'restore' });
+      const session = await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials({ imap_port: String(peer.port) }), state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'restore' });
       await peer.connected(2);
       expect(await settleTo(() => establishedConnections(peer.port), 1)).toBe(1);
       // The login deadline is a minute away (3 x connectTimeoutMs): only logout can close it now.

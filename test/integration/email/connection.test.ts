@@ -72,7 +72,7 @@ run('email adapter: polling mode, no public URL, secrets kept out of logs', () =
     const adapter = emailModule.create({ domain: 'email.example.org', logger, store: new MemoryKeyValue(), http: ctx.http, outbound: allowLoopback(), credentials: noRegistration, },
       emailModule.optionsSchema.parse({ idle: false, pollIntervalSeconds: 5, maxMessageBytes: 3000 }));
     const recorder = recordingEvents();
-    const session = await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials(), state: new MemoryKeyValue(), events: recorder.events, reason: 'register' });
+    const session = await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials(), state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'register' });
     try {
       await recorder.waitFor('status', (s) => s.online);
       await ctx.deliverToInbox(mailWithAttachment({ from: 'gina@example.org', to: ALICE, subject: 'polled', body: 'hello', filename: 'notes.txt', content: Buffer.from('some notes') }));
@@ -81,7 +81,7 @@ run('email adapter: polling mode, no public URL, secrets kept out of logs', () =
       await ctx.deliverToInbox(plainMail({ from: 'gina@example.org', to: ALICE, subject: 'huge', body: 'x'.repeat(4000) }));
       const [huge] = await recorder.waitFor('message', (m) => /too large/.test(m.body), 15000);
       expect(huge).toMatchObject({ from: '', body: expect.stringMatching(/^A mail of 4\.\d KB arrived in your inbox; it is too large to relay/) });
-      await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials({ smtp_password: 'wrong' }), state: new MemoryKeyValue(), events: recordingEvents().events, reason: 'register' }).catch(() => undefined);
+      await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials({ smtp_password: 'wrong' }), state: new MemoryKeyValue(), xmpp: recordingEvents().xmpp, reason: 'register' }).catch(() => undefined);
     } finally {
       await session.logout();
     }

@@ -62,7 +62,7 @@ export class EmailContext {
     const state = opts.state ?? new MemoryKeyValue();
     const session = await this.adapter.login({
       user: 'alice@xmpp.example.org', credentials: opts.credentials ?? this.credentials(), state,
-      events: recorder.events, reason: opts.reason ?? 'register',
+      xmpp: recorder.xmpp, reason: opts.reason ?? 'register',
     });
     this.sessions.push(session);
     return { session, state, ...recorder };

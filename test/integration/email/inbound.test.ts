@@ -21,7 +21,7 @@ run('email adapter: IMAP -> XMPP', () => {
     const [message] = await waitFor('message', (m) => m.subject === 'Hi there');
     expect(message).toEqual({
       from: 'carol\\40example.org', body: 'Plain text\nsecond line', id: 'plain-1@example.org', type: 'chat',
-      subject: 'Hi there', thread: 'plain-1@example.org', oob: undefined, delay: new Date('2026-11-25T10:00:00Z'),
+      subject: 'Hi there', thread: 'plain-1@example.org', oob: undefined, delay: new Date('2026-11-25T10:00:00Z'), senderName: 'Carol',
     });
     await settle(1500);
     const messages = log.filter((e) => e.kind === 'message');

@@ -56,7 +56,7 @@ run('email outbound address policy', () => {
 
   function register(adapter: Adapter, overrides: Record<string, string>) {
     const recorder = recordingEvents();
-    const login = adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials(overrides), state: new MemoryKeyValue(), events: recorder.events, reason: 'register' });
+    const login = adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials(overrides), state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'register' });
     return { login, ...recorder };
   }
 

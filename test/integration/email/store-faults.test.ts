@@ -100,7 +100,7 @@ run('email adapter: storage faults neither lose nor duplicate mail', () => {
       publicUrl: `http://127.0.0.1:${ctx.httpPort}`, outbound: allowLoopback(), credentials: noRegistration,
     }, emailModule.optionsSchema.parse({}));
     const recorder = recordingEvents();
-    const session = await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials(), state: new MemoryKeyValue(), events: recorder.events, reason: 'register' });
+    const session = await adapter.login({ user: 'alice@xmpp.example.org', credentials: ctx.credentials(), state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'register' });
     try {
       await recorder.waitFor('status', (s) => s.online);
       store.readOnly = true;

@@ -3,6 +3,7 @@
  * Adapter events are recorded (no XMPP server involved).
  */
 import { GatewayError } from '../../../src/core/errors';
+import { modeMarks } from '../../../adapters/irc/rooms';
 import type { Adapter, Occupant } from '../../../src/core/adapter';
 import { freePort } from '../../harness/ports';
 import { Ngircd, ngircdAvailable } from '../../harness/ngircd';
@@ -128,7 +129,7 @@ run('IRC adapter against ngircd', () => {
     const [room, self, occupants, subject] = await gina.waitFor('room.joined');
     expect(room).toBe('#lobby');
     expect(self).toMatchObject({ nick: 'gina', role: 'participant', affiliation: 'none' });
-    expect(occupants).toEqual([{ nick: 'frank', role: 'moderator', affiliation: 'admin', jid: 'frank' }]);
+    expect(occupants).toEqual([{ nick: 'frank', role: 'moderator', affiliation: 'admin', marks: modeMarks('o'), jid: 'frank' }]);
     expect(subject).toBe('Welcome to the lobby');
 
     const before = gina.log.filter((e) => e.kind === 'room.joined').length;

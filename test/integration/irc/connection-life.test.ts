@@ -92,7 +92,7 @@ run('IRC connection life against ngircd', () => {
   test('restore connects in the background and reports online', async () => {
     const recorder = recordingEvents();
     const session = await adapter.login({
-      user: 'fay@example.org', credentials: { nick: 'fay' }, state: new MemoryKeyValue(), events: recorder.events, reason: 'restore',
+      user: 'fay@example.org', credentials: { nick: 'fay' }, state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'restore',
     });
     sessions.push({ session, ...recorder });
     await recorder.waitFor('status', (s) => s.online);

@@ -60,7 +60,7 @@ run('IRC connections are closed with their session', () => {
     expect(await settleTo(open, 0)).toBe(0);
 
     const recorder = recordingEvents();
-    const session = await adapter.login({ user: 'bo@example.org', credentials: { nick: 'bo' }, state: new MemoryKeyValue(), events: recorder.events, reason: 'restore' });
+    const session = await adapter.login({ user: 'bo@example.org', credentials: { nick: 'bo' }, state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'restore' });
     await recorder.waitFor('status', (s) => s.online);
     const restarted = server.restart();
     await recorder.waitFor('status', (s) => !s.online && /Reconnecting in/.test(s.text));

@@ -68,7 +68,8 @@ run('IRC end to end through Prosody and the gateway', () => {
     const room = `#e2e@${DOMAIN}`;
     await alice.send(xml('presence', { to: `${room}/alice` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
     const bobPresence = await alice.waitFor((el) => el.name === 'presence' && el.attrs.from === `${room}/bob`, 10000, 'bob in room');
-    expect(bobPresence.getChild('x', MUC_USER)!.getChild('item')!.attrs).toMatchObject({ role: 'moderator', affiliation: 'admin' });
+    // IRC rooms are not anonymous: each occupant carries its own contact address as real JID.
+    expect(bobPresence.getChild('x', MUC_USER)!.getChild('item')!.attrs).toMatchObject({ role: 'moderator', affiliation: 'admin', jid: `bob@${DOMAIN}` });
     const self = await alice.waitFor((el) => el.name === 'presence' && el.attrs.from === `${room}/alice`, 10000, 'self presence');
     expect(self.getChild('x', MUC_USER)!.getChildren('status').map((s) => s.attrs.code)).toContain('110');
     const subject = await alice.waitFor((el) => el.name === 'message' && el.attrs.type === 'groupchat' && Boolean(el.getChild('subject')), 10000, 'subject');

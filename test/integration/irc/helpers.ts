@@ -35,7 +35,7 @@ export async function login(adapter: Adapter, nick: string, extra: Record<string
     user: `${nick}@example.org`,
     credentials: { nick, ...extra },
     state: new MemoryKeyValue(),
-    events: recorder.events,
+    xmpp: recorder.xmpp,
     reason: 'register',
   });
   return { session, ...recorder };

@@ -2,6 +2,7 @@
  * IRCv3 paths ngircd does not offer (server-time, msgid, echo-message, +typing), against the
  * scripted IRC server on loopback.
  */
+import { modeMarks } from '../../../adapters/irc/rooms';
 import { ScriptedIrcServer } from './scripted-server';
 import { fixedServerOptions, login, testAdapter, type LoggedIn } from './helpers';
 
@@ -47,11 +48,20 @@ describe('IRCv3 capabilities', () => {
   test('with echo-message, a multi-line room message is reflected once, with its XMPP id, after the echoes', async () => {
     await sam.session.joinRoom!({ room: '#v3', nick: 'sam', resource: 'sam@example.org/a' });
     const [, , occupants] = await sam.waitFor('room.joined');
-    expect(occupants).toEqual([{ nick: 'op', role: 'moderator', affiliation: 'admin', jid: 'op' }]);
+    expect(occupants).toEqual([{ nick: 'op', role: 'moderator', affiliation: 'admin', marks: modeMarks('o'), jid: 'op' }]);
     await sam.session.sendRoomMessage!('#v3', { body: 'one\ntwo', id: 'x1' });
     const [, reflected] = await sam.waitFor('room.message', (_r, m) => m.id === 'x1');
-    expect(reflected).toMatchObject({ nick: 'sam', body: 'one\ntwo' });
+    // The scripted server's msgid is echo<N>, N counting the lines it received: the first line's names the message.
+    const firstLine = server.received.indexOf('PRIVMSG #v3 :one') + 1;
+    expect(reflected).toMatchObject({ nick: 'sam', body: 'one\ntwo', legacyId: `echo${firstLine}` });
     await new Promise((r) => setTimeout(r, 100));
     expect(sam.log.filter((e) => e.kind === 'room.message')).toHaveLength(1);
+  });
+
+  test('a room message\'s msgid becomes its id', async () => {
+    server.inject('@msgid=room42 :op!u@h PRIVMSG #v3 :tagged');
+    const [room, message] = await sam.waitFor('room.message', (_r, m) => m.body === 'tagged');
+    expect(room).toBe('#v3');
+    expect(message).toMatchObject({ nick: 'op', id: 'room42' });
   });
 });

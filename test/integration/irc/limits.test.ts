@@ -89,7 +89,7 @@ run('IRC budgets and limits against ngircd', () => {
     const adapter = testAdapter(fixedServerOptions(server.port));
     const recorder = recordingEvents();
     // A background login (restore, or the rollback of a failed update) takes an alternative nick.
-    const session = await adapter.login({ user: 'carol@example.org', credentials: { nick: 'carol' }, state: new MemoryKeyValue(), events: recorder.events, reason: 'restore' });
+    const session = await adapter.login({ user: 'carol@example.org', credentials: { nick: 'carol' }, state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'restore' });
     sessions.push({ session, ...recorder });
     const [status] = await recorder.waitFor('status', (s) => s.online);
     expect((status as { text: string }).text).toMatch(/as carol_$/);

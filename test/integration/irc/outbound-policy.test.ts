@@ -30,7 +30,7 @@ function register(adapter: Adapter, nick: string, server: string, port: number, 
     user: `${nick}@example.org`,
     credentials: { server, port: String(port), tls: String(tls), verify_certificate: 'true', nick },
     state: new MemoryKeyValue(),
-    events: recorder.events,
+    xmpp: recorder.xmpp,
     reason: 'register',
   });
   return { login, ...recorder };
@@ -134,7 +134,7 @@ run('IRC outbound address policy', () => {
   test('a fixed server configured by the operator is not refused for being on loopback', async () => {
     const adapter = testAdapter({ ...openOptions, server: { host: '127.0.0.1', port: ircd.port, tls: false } }, createOutboundPolicy({ allow: [], deny: [] }));
     const recorder = recordingEvents();
-    sessions.push(await adapter.login({ user: 'fixed@example.org', credentials: { nick: 'fixed' }, state: new MemoryKeyValue(), events: recorder.events, reason: 'register' }));
+    sessions.push(await adapter.login({ user: 'fixed@example.org', credentials: { nick: 'fixed' }, state: new MemoryKeyValue(), xmpp: recorder.xmpp, reason: 'register' }));
     await recorder.waitFor('status', (s: { online: boolean }) => s.online);
   });
 });

@@ -62,7 +62,7 @@ describe('SMS session drain at shutdown', () => {
     }
     for (const h of holds) h.release();
     // The sends settle without a second error (the core would turn a rejection into another one).
-    await expect(Promise.all(sends)).resolves.toEqual([undefined, undefined]);
+    await expect(Promise.all(sends)).resolves.toEqual([{}, {}]);
     expect(errors(alice)).toHaveLength(2);
     expect(outKeys(rig)).toEqual([]);
   });

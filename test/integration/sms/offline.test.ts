@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { OfflineQueue } from '../../../adapters/sms/offline-queue';
-import type { InboundMessage } from '../../../src/core/adapter';
+import type { RecordedMessage } from '../../harness/recording-events';
 import type { FakeAccount } from '../../harness/fake-twilio';
 import { FaultyKeyValue, storedBytes } from './kv-wrappers';
 import { settle, startSmsRig, type RigOptions, type SmsRig, type UserRig } from './setup';
@@ -10,7 +10,7 @@ const NUMBER = '+15551230001';
 const PEER = '+447911123456';
 const ALICE = 'alice@example.org';
 
-const messages = (user: UserRig) => user.recorder.log.filter((e) => e.kind === 'message').map((e) => e.args[0] as InboundMessage);
+const messages = (user: UserRig) => user.recorder.log.filter((e) => e.kind === 'message').map((e) => e.args[0] as RecordedMessage);
 const pendingKeys = (rig: SmsRig) => [...rig.store.data.keys()].filter((k) => /^pending(-meta)?:/.test(k));
 const logLines = (rig: SmsRig, pattern: RegExp) => rig.logs.filter((l) => pattern.test(l));
 
@@ -32,7 +32,7 @@ describe('SMS webhooks for a number whose owner is logged out', () => {
   }
 
   /** Waits until the post-login replay has delivered `count` messages. */
-  async function loginAndCollect(count: number): Promise<{ back: UserRig; got: InboundMessage[] }> {
+  async function loginAndCollect(count: number): Promise<{ back: UserRig; got: RecordedMessage[] }> {
     const back = await rig.login(ALICE, account, NUMBER, 'restore');
     await back.recorder.waitFor('message', () => messages(back).length >= count);
     await settle();

@@ -65,7 +65,7 @@ export async function startSmsRig(options: Record<string, unknown> = {}, fake?: 
       const state = states.get(user) ?? new MemoryKeyValue();
       states.set(user, state);
       const credentials = { accountSid: account.sid, authToken: account.authToken, phoneNumber: number, ...extra };
-      const session = await adapter.login({ user, state, events: recorder.events, reason, credentials });
+      const session = await adapter.login({ user, state, xmpp: recorder.xmpp, reason, credentials });
       // As the core does: the registration is stored once the login accepted it.
       if (reason === 'register' || reason === 'update') await registrations.put(user, credentials, ['authToken', 'apiKeySecret']);
       return { session, recorder, state };

@@ -1,4 +1,4 @@
-import type { InboundMessage } from '../../../src/core/adapter';
+import type { RecordedMessage } from '../../harness/recording-events';
 import type { FakeAccount } from '../../harness/fake-twilio';
 import { FaultyKeyValue } from './kv-wrappers';
 import { settle, startSmsRig, type SmsRig, type UserRig } from './setup';
@@ -7,7 +7,7 @@ const NUMBER = '+15551230001';
 const PEER = '+447911123456';
 const ALICE = 'alice@example.org';
 
-const messages = (user: UserRig) => user.recorder.log.filter((e) => e.kind === 'message').map((e) => e.args[0] as InboundMessage);
+const messages = (user: UserRig) => user.recorder.log.filter((e) => e.kind === 'message').map((e) => e.args[0] as RecordedMessage);
 
 describe('SMS webhooks while the store fails: delivered, or 503 for Twilio to retry; never a 500', () => {
   let rig: SmsRig;
@@ -46,7 +46,7 @@ describe('SMS webhooks while the store fails: delivered, or 503 for Twilio to re
     const retried = await rig.fake.deliverSms({ from: PEER, to: NUMBER, body: 'retry me', messageSid: refused.messageSid });
     expect(retried.status).toBe(200);
     const back = await rig.login(ALICE, account, NUMBER, 'restore');
-    const [msg] = (await back.recorder.waitFor('message')) as [InboundMessage];
+    const [msg] = (await back.recorder.waitFor('message')) as [RecordedMessage];
     expect(msg).toMatchObject({ body: 'retry me', id: refused.messageSid });
   });
 

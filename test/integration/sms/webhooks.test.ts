@@ -1,4 +1,4 @@
-import type { InboundMessage } from '../../../src/core/adapter';
+import type { RecordedMessage } from '../../harness/recording-events';
 import { GatewayError } from '../../../src/core/errors';
 import type { FakeAccount } from '../../harness/fake-twilio';
 import { postForm } from '../../harness/fake-twilio';
@@ -21,7 +21,7 @@ describe('SMS webhooks: inbound messages and status callbacks', () => {
     await rig.close();
   });
 
-  const messages = (user: UserRig) => user.recorder.log.filter((e) => e.kind === 'message').map((e) => e.args[0] as InboundMessage);
+  const messages = (user: UserRig) => user.recorder.log.filter((e) => e.kind === 'message').map((e) => e.args[0] as RecordedMessage);
 
   it('delivers a validly signed SMS to the owner and answers with empty TwiML', async () => {
     const answer = await rig.fake.deliverSms({ from: PEER, to: NUMBER, body: 'Hi Alice' });
@@ -84,7 +84,7 @@ describe('SMS webhooks: inbound messages and status callbacks', () => {
     const forged = await rig.fake.deliverSms({ from: PEER, to: NUMBER, body: 'forged while away', signWith: 'b'.repeat(32) });
     expect(forged.status).toBe(403);
     const back = await rig.login('alice@example.org', account, NUMBER, 'restore');
-    const [msg] = (await back.recorder.waitFor('message')) as [InboundMessage];
+    const [msg] = (await back.recorder.waitFor('message')) as [RecordedMessage];
     expect(msg).toMatchObject({ from: PEER, body: 'while you were away', id: kept.messageSid });
     expect(msg.delay).toBeInstanceOf(Date);
     await settle();

@@ -1,6 +1,6 @@
 import xml from '@xmpp/xml';
 import { buildForm, readForm } from '../../../src/component/forms';
-import { validateValues } from '../../../src/component/registration';
+import { validateValues } from '../../../src/core/registration';
 import type { FormField } from '../../../src/core/adapter';
 import { GatewayError } from '../../../src/core/errors';
 

@@ -42,13 +42,13 @@ function countingAdapter(options: { loginMs?: number; clock?: Clock } = {}) {
         open--;
         throw new GatewayError('not-authorized', 'refused');
       }
-      req.events.status({ online: true });
+      req.xmpp.status({ online: true });
       let closed = false;
       return {
         sendMessage: async () => undefined,
         joinRoom: async (j: RoomJoinRequest) => {
           joins.push(j);
-          req.events.room.joined(j.room, { nick: j.nick || 'me', role: 'participant', affiliation: 'none' }, []);
+          req.xmpp.room(j.room).joined(j.nick || 'me');
         },
         logout: async () => {
           if (!closed) open--;

@@ -31,4 +31,17 @@ describe('conversation memory', () => {
     for (const [key, entry] of state.data) expect([key, entry.expires === undefined]).toEqual([key, key === 'imap-cursor']);
     expect(await c.findSent(['<zz@x>', '<a@x>'])).toEqual({ messageId: '<a@x>', record: { stanzaId: 's1', peer: 'a\\40b.c' } });
   });
+
+  test('a mail is remembered by its Message-ID with its own bounded chain, and expires', async () => {
+    const state = new MemoryKeyValue();
+    const c = new Conversations(state);
+    const chain = Array.from({ length: 20 }, (_, i) => `<m${i}@x>`);
+    await c.rememberMail('<m19@x>', { thread: 'T', references: chain, subject: 'Hi', from: 'Dan <dan@x.org>', date: '2026-11-25T10:00:00.000Z' });
+    const record = await c.mail('<m19@x>');
+    expect(record).toMatchObject({ thread: 'T', subject: 'Hi', from: 'Dan <dan@x.org>' });
+    expect(record!.references).toHaveLength(12);
+    expect([record!.references[0], record!.references.at(-1)]).toEqual(['<m0@x>', '<m19@x>']);
+    expect(await c.mail('<unknown@x>')).toBeUndefined();
+    expect(state.data.get('mail:<m19@x>')?.expires).toBeDefined();
+  });
 });

@@ -1,21 +1,32 @@
-import xml, { type Element } from '@xmpp/xml';
-import type { ChatState, PresenceShow } from '../core/adapter';
-import { GatewayError, toGatewayError } from '../core/errors';
-import type { UserSession } from '../core/user-session';
+import type { Element } from '@xmpp/xml';
+import { randomUUID } from 'node:crypto';
+import { readUserMessage, readUserPresence } from '../component/inbound';
+import { MAM_NS } from '../component/mam';
+import { parsePrivilegeAdvertisement } from '../component/privilege';
+import { chatMessage, contactPresence, subscriptionPresence } from '../component/messages';
+import { NS } from '../component/namespaces';
+import { gatewayJidResult, gatewayPromptResult, versionResult } from '../component/service-answers';
+import { bare, errorReply, iqResult, splitJid } from '../component/stanzas';
 import { executeCommand } from './adhoc';
-import type { TransportContext } from './context';
 import { discoInfo, discoItems } from './disco';
-import { NS } from './namespaces';
+import type { MessageReferences } from './adapter';
+import { GatewayError, toGatewayError } from './errors';
+import type { History } from './history';
+import { idScope } from './message-features';
 import { registrationGet, registrationSet } from './registration';
-import { bare, errorReply, iqResult, splitJid } from './stanzas';
-
-const CHAT_STATES: ChatState[] = ['active', 'composing', 'paused', 'inactive', 'gone'];
+import type { TransportContext } from './transport-context';
+import type { UserSession } from './user-session';
 
 /** Entry point for every stanza addressed to one transport domain. Never throws. */
 export async function routeStanza(ctx: TransportContext, stanza: Element): Promise<void> {
   try {
     if (stanza.name === 'iq') await routeIq(ctx, stanza);
-    else if (stanza.name === 'message') await routeMessage(ctx, stanza);
+    else if (stanza.name === 'message') {
+      // The XMPP server saying what it lets this component do for its users (XEP-0356).
+      const grant = parsePrivilegeAdvertisement(stanza);
+      if (grant) ctx.roster.onPrivilege(grant);
+      else await routeMessage(ctx, stanza);
+    }
     else if (stanza.name === 'presence') await routePresence(ctx, stanza);
   } catch (err) {
     if (!(err instanceof GatewayError)) ctx.logger.error({ err: (err as Error).stack, stanza: stanza.name }, 'stanza handling failed');
@@ -47,13 +58,30 @@ async function routeIq(ctx: TransportContext, iq: Element): Promise<void> {
   if (type === 'get' && ns === NS.discoInfo) answer = await discoInfo(ctx, iq, payload);
   else if (type === 'get' && ns === NS.discoItems) answer = await discoItems(ctx, iq, payload);
   else if (type === 'get' && ns === NS.ping) answer = ping(ctx, iq);
-  else if (toDomain && type === 'get' && ns === NS.version) {
-    answer = iqResult(iq, xml('query', { xmlns: NS.version }, xml('name', {}, ctx.software.name), xml('version', {}, ctx.software.version)));
-  } else if (toDomain && ns === NS.register) {
+  else if (toDomain && type === 'get' && ns === NS.version) answer = versionResult(iq, ctx.software);
+  else if (toDomain && ns === NS.register) {
     answer = type === 'get' ? await registrationGet(ctx, iq) : await registrationSet(ctx, iq, payload);
   } else if (toDomain && ns === NS.gateway) answer = gatewayPrompt(ctx, iq, payload);
   else if (toDomain && type === 'set' && payload.is('command', NS.commands)) answer = await executeCommand(ctx, iq, payload);
+  else if (ns === MAM_NS.mam && ctx.history) {
+    await history(ctx, ctx.history, iq, payload);
+    return;
+  }
   if (!answer) throw new GatewayError('service-unavailable', `${ns ?? payload.name} is not supported here.`);
+  ctx.send(answer);
+}
+
+/** XEP-0313: the results, then the final iq. Room history is for users who are in the room. */
+async function history(ctx: TransportContext, archive: History, iq: Element, query: Element): Promise<void> {
+  const { local, resource } = splitJid(iq.attrs.to ?? '');
+  if (resource || (local && ctx.adapter.parseAddress(local).kind !== 'room')) {
+    throw new GatewayError('service-unavailable', 'Ask a room or the gateway itself for history, not a contact.');
+  }
+  const user = bare(iq.attrs.from ?? '');
+  const session = ctx.sessions.get(user);
+  if (!session) throw new GatewayError('registration-required', `Register with ${ctx.domain} to read history.`);
+  const { results, answer } = await archive.query(iq, query, user, (room) => session.rooms.has(room));
+  for (const message of results) ctx.send(message);
   ctx.send(answer);
 }
 
@@ -73,62 +101,79 @@ function ping(ctx: TransportContext, iq: Element): Element {
 
 /** XEP-0100 jabber:iq:gateway: legacy address -> JID. */
 function gatewayPrompt(ctx: TransportContext, iq: Element, query: Element): Element {
-  if (iq.attrs.type === 'get') {
-    return iqResult(iq, xml('query', { xmlns: NS.gateway }, xml('desc', {}, ctx.adapter.gatewayPrompt.desc), xml('prompt', {}, ctx.adapter.gatewayPrompt.prompt)));
-  }
+  if (iq.attrs.type === 'get') return gatewayPromptResult(iq, ctx.adapter.gatewayPrompt.desc, ctx.adapter.gatewayPrompt.prompt);
   const typed = query.getChildText('prompt') ?? '';
   if (!typed.trim()) throw new GatewayError('bad-request', 'Give the legacy address in <prompt/>.');
   const localpart = ctx.adapter.toLocalpart(typed.trim());
-  return iqResult(iq, xml('query', { xmlns: NS.gateway }, xml('jid', {}, `${localpart}@${ctx.domain}`)));
+  return gatewayJidResult(iq, `${localpart}@${ctx.domain}`);
 }
 
-async function routeMessage(ctx: TransportContext, message: Element): Promise<void> {
-  const type = message.attrs.type ?? 'normal';
-  if (type === 'error') return;
-  const from = message.attrs.from ?? '';
+async function routeMessage(ctx: TransportContext, stanza: Element): Promise<void> {
+  const message = readUserMessage(stanza);
+  if (message.type === 'error') return;
+  const from = message.from;
   const user = bare(from);
-  const { local, resource } = splitJid(message.attrs.to ?? '');
+  const { local, resource } = splitJid(stanza.attrs.to ?? '');
   if (!local) throw new GatewayError('service-unavailable', `${ctx.domain} is a gateway: send messages to a contact or room address on it.`);
   const address = ctx.adapter.parseAddress(local);
   if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
-  const body = message.getChildText('body');
   const session = await ctx.sessions.sessionFor(user);
   const legacy = session.legacy!;
-
-  if (type === 'groupchat') {
+  const inRoom = message.type === 'groupchat';
+  if (inRoom) {
     if (address.kind !== 'room' || !legacy.sendRoomMessage) throw new GatewayError('bad-request', 'Groupchat messages go to a room address.');
     if (!session.inRoom(local, from)) throw new GatewayError('not-acceptable', 'Join the room before sending to it.');
-    const subject = message.getChildText('subject');
-    if (subject !== null && body === null) {
-      if (!legacy.setSubject) throw new GatewayError('forbidden', 'This network has no room subjects.');
-      await legacy.setSubject(local, subject);
-      return;
+  } else if (resource && address.kind === 'room') {
+    throw new GatewayError('feature-not-implemented', 'Private messages through a room are not supported yet; message the user\'s own address instead.');
+  }
+  const scope = idScope(user, local, inRoom);
+  const xmppIds = [message.id, message.originId].filter((id): id is string => Boolean(id));
+  const sendText = async (body: string, refs: MessageReferences = {}): Promise<void> => {
+    const result = inRoom
+      ? await legacy.sendRoomMessage!(local, { body, id: message.id, action: message.action, ...refs })
+      : await legacy.sendMessage({
+        to: local,
+        body,
+        id: message.id,
+        subject: message.subject ?? undefined,
+        thread: message.thread,
+        oob: message.oob.length ? message.oob : undefined,
+        action: message.action,
+        receiptRequested: message.receiptRequested,
+        fromResource: from,
+        ...refs,
+      });
+    if (result?.legacyId && xmppIds.length) ctx.recordId(scope, result.legacyId, xmppIds);
+    if (inRoom) return;
+    session.contact(local).talkedWith();
+    if (ctx.history && !session.anonymous) {
+      // The user's side of the conversation, so the transport's history of it is whole.
+      const id = result?.legacyId ?? randomUUID();
+      ctx.history.chatMessage(user, local, { id, stanza: chatMessage({ from: user, to: `${local}@${ctx.domain}`, id: message.id, body: message.action ? `/me ${body}` : body, by: ctx.domain, stanzaId: id }) });
     }
-    if (body === null) return;
-    const action = body.startsWith('/me ');
-    await legacy.sendRoomMessage(local, { body: action ? body.slice(4) : body, id: message.attrs.id, action });
-    return;
-  }
-  if (resource && address.kind === 'room') throw new GatewayError('feature-not-implemented', 'Private messages through a room are not supported yet; message the user\'s own address instead.');
+  };
 
-  const state = CHAT_STATES.find((s) => message.getChild(s, NS.chatStates));
-  if (body === null) {
-    if (state && legacy.sendChatState) await legacy.sendChatState(local, state);
+  if (message.reactions) {
+    const reaction = await ctx.features.reaction(scope, message.reactions);
+    if (!reaction.native) return sendText(reaction.body);
+    if (!legacy.sendReaction) throw new GatewayError('feature-not-implemented', 'Reactions cannot be sent on this connection.');
+    return legacy.sendReaction(local, { target: reaction.target, emojis: reaction.emojis, id: message.id }, inRoom);
+  }
+  const { body } = message;
+  if (inRoom && message.subject !== null && body === null) {
+    if (!legacy.setSubject) throw new GatewayError('forbidden', 'This network has no room subjects.');
+    await legacy.setSubject(local, message.subject);
     return;
   }
-  const action = body.startsWith('/me ');
-  const oob = message.getChildren('x', NS.oob).map((x) => ({ url: x.getChildText('url') ?? '', desc: x.getChildText('desc') ?? undefined })).filter((o) => o.url);
-  await legacy.sendMessage({
-    to: local,
-    body: action ? body.slice(4) : body,
-    id: message.attrs.id,
-    subject: message.getChildText('subject') ?? undefined,
-    thread: message.getChildText('thread') ?? undefined,
-    oob: oob.length ? oob : undefined,
-    action,
-    receiptRequested: Boolean(message.getChild('request', NS.receipts)) && Boolean(message.attrs.id),
-    fromResource: from,
-  });
+  if (body === null) {
+    if (message.displayed && ctx.adapter.messaging?.readMarkers && legacy.markRead) {
+      await legacy.markRead(local, { id: message.displayed }, inRoom);
+    }
+    if (!inRoom && message.chatState && legacy.sendChatState) await legacy.sendChatState(local, message.chatState);
+    return;
+  }
+  const text = await ctx.features.text(scope, { ...message, body }, inRoom);
+  await sendText(text.body, text.refs);
 }
 
 async function routePresence(ctx: TransportContext, presence: Element): Promise<void> {
@@ -144,26 +189,27 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
   if (type === 'subscribe') {
     if (local) ctx.adapter.parseAddress(local);
     if (!session && !local) throw new GatewayError('registration-required', `Register with ${ctx.domain} first.`);
-    ctx.send(xml('presence', { from: me, to: user, type: 'subscribed' }));
+    ctx.send(subscriptionPresence(me, user, 'subscribed'));
     if (!local && session) ctx.send(session.transportPresence(from));
     else if (local) {
-      const known = session?.contacts.get(local);
-      if (known) ctx.send(xml('presence', { from: me, to: user, type: known.available ? undefined : 'unavailable' }));
+      const known = session?.contacts.get(local)?.lastPresence;
+      if (known) ctx.send(contactPresence(me, user, { available: known.available }));
       // Ask back so the user's roster shows a two-way subscription.
-      ctx.send(xml('presence', { from: me, to: user, type: 'subscribe' }));
+      ctx.send(subscriptionPresence(me, user, 'subscribe'));
     }
     return;
   }
   if (type === 'probe') {
     if (!local) {
       if (session) ctx.send(session.transportPresence(from));
-      else ctx.send(xml('presence', { from: me, to: from, type: 'unsubscribed' }));
+      else ctx.send(subscriptionPresence(me, from, 'unsubscribed'));
     } else {
-      const known = session?.contacts.get(local);
-      if (known) ctx.send(xml('presence', { from: me, to: from, type: known.available ? undefined : 'unavailable' }, known.status ? xml('status', {}, known.status) : undefined));
+      const known = session?.contacts.get(local)?.lastPresence;
+      if (known) ctx.send(contactPresence(me, from, { available: known.available, status: known.status }));
     }
     return;
   }
+  if (type === 'unsubscribed' && local) await ctx.roster.onUnsubscribed(user, local);
   if (type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') return;
   if (!session || local) return;
   // Available / unavailable from one of the user's resources, to the transport domain.
@@ -179,7 +225,8 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
     }
   } else {
     const known = session.resources.has(from);
-    session.resources.set(from, { show: (presence.getChildText('show') ?? undefined) as PresenceShow | undefined, status: presence.getChildText('status') ?? undefined });
+    const { show, status } = readUserPresence(presence);
+    session.resources.set(from, { show, status });
     // A new resource learns the transport's state; a mere status change (away, dnd) of a known
     // one needs no answer: it already has the transport's presence, which has not changed.
     if (!known) ctx.send(session.transportPresence(from));
@@ -211,11 +258,11 @@ async function roomPresence(ctx: TransportContext, presence: Element, room: stri
   }
   // A join from a resource believed to be in the room (its client reconnected, or its server
   // restarted) is answered like any join: with the full room state.
-  const password = presence.getChild('x', NS.muc)?.getChildText('password') ?? undefined;
-  session.addPendingJoin(room, nick, from);
+  const password = readUserPresence(presence).mucPassword;
+  const handle = session.addPendingJoin(room, nick, from);
   try {
     await legacy.joinRoom({ room, nick, password, resource: from });
   } catch (err) {
-    session.events.room.joinFailed(room, nick, toGatewayError(err));
+    handle.joinFailed(nick, toGatewayError(err));
   }
 }

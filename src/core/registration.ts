@@ -1,17 +1,10 @@
-import xml, { type Element } from '@xmpp/xml';
-import type { Credentials, FormField } from '../core/adapter';
-import { GatewayError, toGatewayError } from '../core/errors';
-import type { TransportContext } from './context';
-import { buildForm, formBoolean, readForm } from './forms';
-import { NS } from './namespaces';
-import { bare, iqResult } from './stanzas';
-
-/** XEP-0077 knows only these element names; other fields exist only in the data form. */
-const LEGACY_NAMES = new Set(['username', 'nick', 'password', 'name', 'first', 'last', 'email', 'address', 'city', 'state', 'zip', 'phone', 'url', 'date', 'misc', 'text', 'key']);
-
-function legacyName(field: FormField): string | undefined {
-  return field.legacyName && LEGACY_NAMES.has(field.legacyName) ? field.legacyName : undefined;
-}
+import type { Element } from '@xmpp/xml';
+import { formBoolean } from '../component/forms';
+import { readRegistration, registrationForm } from '../component/service-answers';
+import { bare, iqResult } from '../component/stanzas';
+import type { Credentials, FormField } from './adapter';
+import { GatewayError, toGatewayError } from './errors';
+import type { TransportContext } from './transport-context';
 
 /** Current values as shown back to the user: secrets are never sent back. */
 function shownValues(fields: FormField[], credentials: Credentials | undefined): Record<string, string> {
@@ -28,29 +21,14 @@ export async function registrationGet(ctx: TransportContext, iq: Element): Promi
   if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
   const { fields, instructions } = ctx.adapter.registration;
   const existing = await ctx.sessions.registrations.get(user);
-  const values = shownValues(fields, existing?.credentials);
-  const query = xml('query', { xmlns: NS.register }, xml('instructions', {}, instructions));
-  if (existing) query.append(xml('registered'));
-  for (const f of fields) {
-    const name = legacyName(f);
-    if (name) query.append(xml(name, {}, values[f.var] ?? ''));
-  }
-  const formInstructions = existing ? `${instructions}\nYou are registered; leave secret fields empty to keep them.` : instructions;
-  query.append(buildForm(fields, { title: `Register with ${ctx.adapter.identity.name}`, instructions: formInstructions, values, formType: NS.register }));
-  return iqResult(iq, query);
-}
-
-/** Values from the data form if there is one, otherwise from the legacy elements. */
-function submittedValues(query: Element, fields: FormField[]): Record<string, string> {
-  const form = query.getChild('x', NS.data);
-  if (form) return readForm(form);
-  const values: Record<string, string> = {};
-  for (const f of fields) {
-    const name = legacyName(f);
-    const el = name ? query.getChild(name) : undefined;
-    if (el) values[f.var] = el.text();
-  }
-  return values;
+  return registrationForm(iq, {
+    fields,
+    instructions,
+    formInstructions: existing ? `${instructions}\nYou are registered; leave secret fields empty to keep them.` : instructions,
+    title: `Register with ${ctx.adapter.identity.name}`,
+    registered: Boolean(existing),
+    values: shownValues(fields, existing?.credentials),
+  });
 }
 
 export function validateValues(fields: FormField[], submitted: Record<string, string>, previous: Credentials | undefined): Credentials {
@@ -77,16 +55,17 @@ export function validateValues(fields: FormField[], submitted: Record<string, st
 
 export async function registrationSet(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
   const user = bare(iq.attrs.from ?? '');
-  if (query.getChild('remove')) {
+  const { fields } = ctx.adapter.registration;
+  const request = readRegistration(query, fields);
+  if (request.remove) {
     // Checked inside unregister, after any registration change in progress has ended.
     if (!(await ctx.sessions.unregister(user))) throw new GatewayError('item-not-found', `${user} is not registered with ${ctx.domain}.`);
     ctx.logger.info({ user, domain: ctx.domain }, 'user unregistered');
     return iqResult(iq);
   }
   if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
-  const { fields } = ctx.adapter.registration;
   const existing = await ctx.sessions.registrations.get(user);
-  const credentials = validateValues(fields, submittedValues(query, fields), existing?.credentials);
+  const credentials = validateValues(fields, request.values, existing?.credentials);
   try {
     await ctx.sessions.register(user, credentials);
   } catch (err) {

@@ -1,0 +1,64 @@
+/**
+ * The messages and presences the gateway sends on behalf of legacy contacts. Built here, on the
+ * XMPP side, so the core only decides what to say and to whom.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import type { GatewayError } from './errors';
+import { NS } from './namespaces';
+import { delayElement, errorElement, oobElements, xmlSafe } from './stanzas';
+import type { ChatState, PresenceShow } from './types';
+
+export interface ChatMessageOptions {
+  from: string;
+  /** Undefined for the copy kept in the archive. */
+  to: string | undefined;
+  body: string;
+  id?: string;
+  type?: 'chat' | 'normal' | 'headline' | 'groupchat';
+  subject?: string;
+  thread?: string;
+  oob?: { url: string; desc?: string }[];
+  delay?: Date;
+  /** Who stamped the delay and assigned the stanza-id (the contact's domain, or the room). */
+  by: string;
+  /** XEP-0359 stanza-id, the id archives and references use. */
+  stanzaId?: string;
+}
+
+export function chatMessage(m: ChatMessageOptions): Element {
+  const el = xml('message', { from: m.from, to: m.to, type: m.type ?? 'chat', id: m.id });
+  if (m.subject) el.append(xml('subject', {}, xmlSafe(m.subject)));
+  el.append(xml('body', {}, xmlSafe(m.body)));
+  if (m.thread) el.append(xml('thread', {}, m.thread));
+  el.append(...oobElements(m.oob));
+  if (m.delay) el.append(delayElement(m.delay, m.by));
+  if (m.stanzaId) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: m.stanzaId, by: m.by }));
+  return el;
+}
+
+export function chatStateMessage(from: string, to: string, state: ChatState): Element {
+  return xml('message', { from, to, type: 'chat' }, xml(state, { xmlns: NS.chatStates }));
+}
+
+export function receiptMessage(from: string, to: string, id: string): Element {
+  return xml('message', { from, to, id: `receipt-${id}` }, xml('received', { xmlns: NS.receipts, id }));
+}
+
+export function errorMessage(from: string, to: string, id: string | undefined, error: GatewayError): Element {
+  return xml('message', { from, to, type: 'error', id }, errorElement(error));
+}
+
+export function contactPresence(from: string, to: string, p: { available: boolean; show?: PresenceShow; status?: string }): Element {
+  return xml('presence', { from, to, type: p.available ? undefined : 'unavailable' },
+    p.show ? xml('show', {}, p.show) : undefined, p.status ? xml('status', {}, xmlSafe(p.status)) : undefined);
+}
+
+/** Presence of the transport itself, mirroring the legacy connection. */
+export function transportPresence(from: string, to: string, online: boolean, text?: string): Element {
+  return xml('presence', { from, to, type: online ? undefined : 'unavailable' }, text ? xml('status', {}, xmlSafe(text)) : undefined);
+}
+
+/** Subscription management and probes from one of the gateway's JIDs. */
+export function subscriptionPresence(from: string, to: string, type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' | 'probe'): Element {
+  return xml('presence', { from, to, type });
+}

@@ -1,0 +1,76 @@
+/** One legacy contact as one XMPP user sees it: what it says reaches the user's bare JID. */
+import type { Element } from '@xmpp/xml';
+import { randomUUID } from 'node:crypto';
+import type { ChatState, Contact, IncomingMeta, PresenceShow } from './adapter';
+import type { GatewayError } from './errors';
+import { chatMessage, chatStateMessage, contactPresence, errorMessage, receiptMessage } from '../component/messages';
+
+export interface ContactHost {
+  readonly jid: string;
+  readonly domain: string;
+  jidOf(localpart: string): string;
+  send(el: Element): void;
+  /** The contact said something: it belongs in the user's roster (see RosterSync). */
+  inRoster?(localpart: string, name?: string): void;
+  /** 1:1 history (see History). */
+  archive?(localpart: string, entry: { id: string; stanza: Element; ts?: number }): void;
+}
+
+export type ContactPresence = { available: boolean; show?: PresenceShow; status?: string };
+
+export class ContactHandle implements Contact {
+  /** Last presence the network reported (answers probes and subscriptions). */
+  lastPresence?: ContactPresence;
+  private rostered = false;
+
+  constructor(readonly localpart: string, private readonly host: ContactHost) {}
+
+  private get address(): string {
+    return this.host.jidOf(this.localpart);
+  }
+
+  sendText(body: string, meta: IncomingMeta = {}): void {
+    this.talkedWith(meta.senderName);
+    // Archived messages need an id the client sees live too, to find its place in the history.
+    const stanzaId = meta.legacyId ?? (this.host.archive ? randomUUID() : undefined);
+    const message = chatMessage({
+      from: this.address,
+      to: this.host.jid,
+      type: meta.type ?? 'chat',
+      id: meta.legacyId ?? stanzaId,
+      body: meta.action ? `/me ${body}` : body,
+      subject: meta.subject,
+      thread: meta.thread,
+      oob: meta.oob,
+      delay: meta.delay,
+      by: this.host.domain,
+      stanzaId,
+    });
+    if (this.host.archive && stanzaId && this.localpart) this.host.archive(this.localpart, { id: stanzaId, stanza: message, ts: meta.delay?.getTime() });
+    this.host.send(message);
+  }
+
+  /** The user and this contact exchanged a message: it belongs in the user's roster (asked once per session). */
+  talkedWith(name?: string): void {
+    if (this.rostered || !this.localpart) return;
+    this.rostered = true;
+    this.host.inRoster?.(this.localpart, name);
+  }
+
+  chatState(state: ChatState): void {
+    this.host.send(chatStateMessage(this.address, this.host.jid, state));
+  }
+
+  presence(p: ContactPresence): void {
+    this.lastPresence = p;
+    this.host.send(contactPresence(this.address, this.host.jid, p));
+  }
+
+  delivered(ref: { id: string; fromResource?: string }): void {
+    this.host.send(receiptMessage(this.address, ref.fromResource ?? this.host.jid, ref.id));
+  }
+
+  failed(ref: { id?: string; fromResource?: string }, error: GatewayError): void {
+    this.host.send(errorMessage(this.address, ref.fromResource ?? this.host.jid, ref.id, error));
+  }
+}

@@ -1,0 +1,66 @@
+import type { Element } from '@xmpp/xml';
+import { MAM_FEATURES } from '../component/mam';
+import { NS } from '../component/namespaces';
+import { discoInfoResult, discoItemsResult, type DiscoIdentity } from '../component/service-answers';
+import { bare, splitJid } from '../component/stanzas';
+import { GatewayError } from './errors';
+import type { TransportContext } from './transport-context';
+
+/** Features the core implements on every transport domain. */
+export const CORE_FEATURES = [NS.discoInfo, NS.discoItems, NS.register, NS.gateway, NS.commands, NS.ping, NS.version, NS.receipts, NS.chatStates];
+
+/** What messages to a contact or room of this network may carry besides text (MessagingSupport). */
+export function messagingFeatures(ctx: TransportContext): string[] {
+  const support = ctx.adapter.messaging ?? {};
+  return [
+    ...(support.corrections ? [NS.correction] : []),
+    ...(support.replies ? [NS.reply] : []),
+    ...(support.reactions ? [NS.reactions] : []),
+    ...(support.readMarkers ? [NS.markers] : []),
+  ];
+}
+
+/** A room also answers self-pings (XEP-0410), carries stanza-ids and, with the archive on, its history. */
+function roomFeatures(ctx: TransportContext): string[] {
+  return [...messagingFeatures(ctx), NS.ping, 'http://jabber.org/protocol/muc#self-ping-optimization', NS.stanzaId, ...(ctx.history ? MAM_FEATURES : [])];
+}
+
+export async function discoInfo(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
+  const { local } = splitJid(iq.attrs.to ?? '');
+  const node: string | undefined = query.attrs.node;
+  if (node === NS.commands) return discoInfoResult(iq, node, [{ category: 'automation', type: 'command-list', name: 'Gateway commands' }], []);
+  if (node) {
+    const command = ctx.commands.find((c) => c.node === node);
+    if (!command) throw new GatewayError('item-not-found', `No such node: ${node}`);
+    return discoInfoResult(iq, node, [{ category: 'automation', type: 'command-node', name: command.name }], [NS.commands, NS.data]);
+  }
+  if (!local) {
+    return discoInfoResult(iq, node, [{ category: 'gateway', type: ctx.adapter.identity.type, name: ctx.adapter.identity.name }],
+      [...CORE_FEATURES, ...ctx.adapter.features, ...(ctx.history ? MAM_FEATURES : [])]);
+  }
+  const address = ctx.adapter.parseAddress(local);
+  const custom = await ctx.adapter.discoInfo?.(local, bare(iq.attrs.from ?? ''));
+  if (custom) {
+    const identities: DiscoIdentity[] = custom.identities.map((id) => ({ ...id, name: id.name ?? custom.name }));
+    const extra = address.kind === 'room' ? roomFeatures(ctx) : address.kind === 'contact' ? messagingFeatures(ctx) : [];
+    return discoInfoResult(iq, node, identities, [...custom.features, ...extra]);
+  }
+  if (address.kind === 'room') {
+    return discoInfoResult(iq, node, [{ category: 'conference', type: 'text', name: address.display }], [NS.muc, 'muc_nonanonymous', 'muc_open', 'muc_unsecured', NS.discoInfo, ...roomFeatures(ctx)]);
+  }
+  return discoInfoResult(iq, node, [{ category: 'client', type: 'pc', name: address.display }], [NS.discoInfo, NS.receipts, NS.chatStates, ...messagingFeatures(ctx)]);
+}
+
+export async function discoItems(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
+  const user = bare(iq.attrs.from ?? '');
+  const node: string | undefined = query.attrs.node;
+  if (node === NS.commands) {
+    const hasSession = Boolean(ctx.sessions.get(user)?.legacy);
+    const items = ctx.commands.filter((c) => c.requiresSession === false || hasSession).map((c) => ({ jid: ctx.domain, node: c.node, name: c.name }));
+    return discoItemsResult(iq, node, items);
+  }
+  if (!node && !splitJid(iq.attrs.to ?? '').local && ctx.adapter.discoItems) {
+    return discoItemsResult(iq, node, await ctx.adapter.discoItems(user, ctx.sessions.get(user)?.legacy));
+  }
+  return discoItemsResult(iq, node, []);
+}
