@@ -40,7 +40,8 @@ export interface GatewayConfig {
    * to, a key file because neither the file nor GATEWAY_ENCRYPTION_KEY gave one.
    */
   storage: { url?: string; encryptionKey: string; keyFile?: { path: string; created: boolean } };
-  http: { enabled: boolean; host: string; port: number; publicUrl?: string };
+  /** metrics: serve /metrics (Prometheus). */
+  http: { enabled: boolean; host: string; port: number; publicUrl?: string; metrics: boolean };
   logging: { level: LogLevel; format: LogFormat };
   restore: { concurrency: number; perSecond: number };
   /** On SIGTERM/SIGINT, how long legacy sessions may keep sending what they had accepted. */
@@ -49,6 +50,8 @@ export interface GatewayConfig {
   archive: { enabled: boolean; retentionDays: number; maxPerConversation: number };
   /** Who may register: bare JIDs (alice@example.org) or whole domains (example.org). An empty list lets everyone register. */
   access: { allow: string[] };
+  /** Bare JIDs (lower case) that may run the admin commands on every transport (users, announce, stats, ...); absent: nobody. */
+  admins?: string[];
   /** Where adapters may connect on a user's behalf besides public addresses (allow) and where never (deny). */
   outbound: OutboundRules;
   transports: TransportConfig[];
@@ -66,6 +69,7 @@ const KEY_HOWTO = 'generate one with: openssl rand -base64 32';
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const BARE_JID_OR_DOMAIN = /^(?:[^@/\s"&'<>:]+@)?[^@/\s]+$/;
+const BARE_JID = /^[^@/\s"&'<>:]+@[^@/\s]+$/;
 const STORE_SCHEMES = /^(sqlite|redis|rediss|postgres|postgresql):\/\//i;
 
 /** Values that came from the environment are strings; numbers and booleans are accepted in that form too. */
@@ -130,6 +134,7 @@ const configSchema = z.strictObject({
       host: nonEmpty.default('127.0.0.1'),
       port: integer(0, 65535).default(8080),
       publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+      metrics: boolean.default(true),
     })
     .prefault({}),
   logging: z
@@ -150,6 +155,10 @@ const configSchema = z.strictObject({
       allow: z.array(z.string().trim().regex(BARE_JID_OR_DOMAIN, { error: 'must be a bare JID (user@example.org) or a domain' })).default([]),
     })
     .prefault({}),
+  admins: z
+    .array(z.string().trim().regex(BARE_JID, { error: 'must be a bare JID (admin@example.org): a whole domain cannot be an admin' }).transform((jid) => jid.toLowerCase()),
+      { error: 'must be a list of bare JIDs' })
+    .optional(),
   outbound: outboundSchema,
   transports: z.array(transportSchema, { error: 'must be a list of transports' }).min(1, { error: 'at least one transport is required' }),
 });

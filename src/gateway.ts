@@ -4,6 +4,7 @@ import { loadAdapterModule } from './core/adapter-registry';
 import { Transport } from './core/transport';
 import type { GatewayConfig } from './config';
 import { HttpServer } from './http/server';
+import { enableMetrics, type MetricsEndpoint } from './metrics';
 import { GatewayStore, deriveKey } from './store';
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,6 +28,10 @@ export interface GatewayOptions {
   baseDir?: string;
 }
 
+async function scrape(metrics: MetricsEndpoint) {
+  return { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.text() };
+}
+
 /** The whole process: storage, HTTP server, one Transport per configured domain. */
 export class Gateway {
   readonly transports = new Map<string, Transport>();
@@ -37,6 +42,8 @@ export class Gateway {
 
   static async start(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
     const { logger } = options;
+    // Before the store opens, so that its latency is measured from the first operation.
+    const metrics = config.http.enabled && config.http.metrics ? await enableMetrics() : undefined;
     const store = await GatewayStore.open({ url: config.storage.url, encryptionKey: deriveKey(config.storage.encryptionKey) });
     const http = new HttpServer(logger.child({ part: 'http' }));
     const gateway = new Gateway(config, store, http, logger);
@@ -49,6 +56,7 @@ export class Gateway {
         }));
       }
       http.route('GET', '/health', async () => gateway.health());
+      if (metrics) http.route('GET', '/metrics', async () => scrape(metrics));
       if (config.http.enabled) {
         gateway.httpPort = await http.listen(config.http.port, config.http.host);
         logger.info({ host: config.http.host, port: gateway.httpPort }, 'http server listening');

@@ -5,7 +5,12 @@ import { AttachmentLinks } from './attachments';
 import { Conversations } from './conversations';
 import { parseAccount, registrationFields } from './credentials';
 import type { EmailOptions } from './options';
-import { EmailSession } from './session';
+import type { EmailSession } from './session';
+
+/** IMAP, SMTP and MIME parsing (imapflow, nodemailer, mailparser, html-to-text): loaded at the first login. */
+function emailSessionClass(): typeof EmailSession {
+  return (require('./session') as typeof import('./session')).EmailSession;
+}
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -32,7 +37,7 @@ export class EmailAdapter implements Adapter {
   async login(request: LoginRequest): Promise<LegacySession> {
     const account = parseAccount(request.credentials);
     const logger = this.services.logger.child({ user: request.user, account: account.address });
-    const session = new EmailSession({
+    const session = new (emailSessionClass())({
       account, options: this.options, conversations: new Conversations(request.state),
       attachments: this.attachments, xmpp: request.xmpp, logger, outbound: this.services.outbound,
     });

@@ -5,7 +5,16 @@ import { InboundGate } from './inbound-gate';
 import { escapeLocalpart, isNick, parseLocalpart, unescapeLocalpart } from './address';
 import { ircOptionsSchema, type IrcOptions } from './options';
 import { connectionSettings, registrationFields } from './registration';
-import { IrcSession } from './session';
+import type { IrcSession } from './session';
+
+/**
+ * The session module pulls in irc-framework (with lodash, socks: about 200 modules), which a
+ * gateway whose IRC transport has no user yet need not hold (README, "Idle footprint"). Loaded
+ * at the first login.
+ */
+function ircSessionClass(): typeof IrcSession {
+  return (require('./session') as typeof import('./session')).IrcSession;
+}
 
 const MUC = 'http://jabber.org/protocol/muc';
 
@@ -16,8 +25,8 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
   return {
     identity: { type: 'irc', name: 'IRC gateway' },
     features: [MUC],
-    // As text for now: the IRCv3 client tags (+draft/reply, +draft/react) are not sent yet.
-    messaging: { corrections: 'text', replies: 'text', reactions: 'text' },
+    // Per connection: IRCv3 client tags where the server carries them, else text (messaging.ts).
+    messaging: { corrections: 'native', replies: 'native', reactions: 'native' },
     registration: {
       instructions: defaultServer
         ? `Choose your nickname on ${defaultServer}. A password is used for SASL or NickServ.`
@@ -34,7 +43,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
     async login(request: LoginRequest): Promise<LegacySession> {
       const settings = connectionSettings(request.credentials, options);
       const logger = services.logger.child({ transport: 'irc', server: settings.host });
-      const session = new IrcSession({ settings, options, xmpp: request.xmpp, logger, gate, outbound: services.outbound });
+      const session = new (ircSessionClass())({ settings, options, xmpp: request.xmpp, logger, gate, outbound: services.outbound });
       const logout = session.logout.bind(session);
       session.logout = async () => { sessions.delete(session); await logout(); };
       if (request.reason === 'restore' || request.reason === 'reconnect') {
@@ -70,7 +79,8 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
     },
 
     async discoItems(_user: string, session?: LegacySession) {
-      if (!(session instanceof IrcSession)) return [];
+      // Without a session there is nothing to list, and no reason to load the session module.
+      if (!session || !(session instanceof ircSessionClass())) return [];
       return session.rooms.all().filter((s) => s.phase === 'joined').map((s) => ({ jid: `${s.room.localpart}@${services.domain}`, name: s.name }));
     },
 

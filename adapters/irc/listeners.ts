@@ -4,6 +4,7 @@ import { GatewayError } from '../../src/core/errors';
 import type { ChatState, Room } from '../../src/core/adapter';
 import { ircToXmppText, stripFormatting } from './formatting';
 import type { WhoisReply } from './nickserv';
+import type { WhoisFields } from './whois-card';
 import { joinError } from './rooms';
 import type { IrcSession } from './session';
 
@@ -33,27 +34,61 @@ function fromServer(event: MessageEvent): boolean {
   return event.from_server || !event.nick || event.nick.includes('.');
 }
 
+/** A line replayed in an IRCv3 chathistory batch (irc-framework adds the batch to the event). */
+function replayed(event: MessageEvent): boolean {
+  return (event as MessageEvent & { batch?: { type?: string } }).batch?.type === 'chathistory';
+}
+
+/** IRCv3 `+draft/reply`: the msgid of the message answered, when it is one (tag values are free text). */
+function replyOf(event: MessageEvent): { legacyId: string } | undefined {
+  const target = event.tags?.['+draft/reply'];
+  return target && target.length <= 200 && !/[\s\0]/.test(target) ? { legacyId: target } : undefined;
+}
+
 function onMessage(session: IrcSession, kind: 'privmsg' | 'notice' | 'action', event: MessageEvent): void {
   const body = ircToXmppText(event.message);
   const legacyId = event.tags?.msgid;
+  const replyTo = replyOf(event);
+  if (legacyId) session.msgids = true;
   const delay = delayOf(event);
   const action = kind === 'action' ? true : undefined;
+  const history = replayed(event);
   if (fromServer(event)) {
-    session.notice(body, { legacyId, delay });
+    if (!history) session.notice(body, { legacyId, delay });
     return;
   }
   if (session.isChannel(event.target)) {
     const state = session.rooms.get(event.target);
     if (!state) return;
+    if (history) {
+      // The user's own earlier lines too: they are part of what was said.
+      if (session.history.replay(event.target, legacyId, event.time)) {
+        state.room.message(event.nick, body, { legacyId, delay: event.time ? new Date(event.time) : undefined, action });
+      }
+      return;
+    }
+    session.history.seen(event.target, legacyId, event.time);
     if (session.isSelf(event.nick)) {
       onEcho(session, state.room, event.target, body, legacyId, action);
       return;
     }
-    state.room.message(event.nick, body, { legacyId, delay, action });
+    state.room.message(event.nick, body, { legacyId, delay, action, replyTo });
     return;
   }
-  if (session.isSelf(event.nick)) return; // echo of our own private message
-  session.xmpp.contact(session.contactLocalpart(event.nick)).sendText(body, { legacyId, delay, action, type: 'chat' });
+  // Echo of our own private message; private history is not asked for.
+  if (history || session.isSelf(event.nick)) return;
+  session.xmpp.contact(session.contactLocalpart(event.nick)).sendText(body, { legacyId, delay, action, type: 'chat', replyTo });
+}
+
+/** IRCv3 `+draft/react` / `+draft/unreact` with `+draft/reply` naming the message reacted to. */
+function onReaction(session: IrcSession, event: MessageEvent): void {
+  const target = replyOf(event);
+  const react = event.tags?.['+draft/react'];
+  const unreact = event.tags?.['+draft/unreact'];
+  if (!target || !event.nick || session.isSelf(event.nick) || (!react && !unreact)) return;
+  const change = { legacyId: target.legacyId, ...(react ? { add: [react] } : {}), ...(unreact ? { remove: [unreact] } : {}) };
+  if (session.isChannel(event.target)) session.rooms.get(event.target)?.room.reacted(event.nick, change);
+  else session.xmpp.contact(session.contactLocalpart(event.nick)).reacted(change);
 }
 
 /** echo-message: one XMPP message may have become several lines; reflect it once, with its XMPP id. */
@@ -121,6 +156,7 @@ const HANDLERS: Record<string, Handler> = {
   notice: (session, e: MessageEvent) => onMessage(session, 'notice', e),
   action: (session, e: MessageEvent) => onMessage(session, 'action', e),
   tagmsg: (session, e: MessageEvent) => {
+    onReaction(session, e);
     const typing = TYPING[e.tags?.['+typing'] ?? ''];
     if (typing && e.nick && !session.isSelf(e.nick) && !session.isChannel(e.target)) {
       session.xmpp.contact(session.contactLocalpart(e.nick)).chatState(typing);
@@ -136,7 +172,16 @@ const HANDLERS: Record<string, Handler> = {
     // The channel modes (+m makes unvoiced members visitors) arrive as 324 and update roles.
     if (session.isSelf(e.nick)) session.connection.send(`MODE ${e.channel}`, 'control');
   },
-  userlist: (session, e: { channel: string; users: { nick: string; modes: string[] }[] }) => session.rooms.onNames(e.channel, e.users),
+  userlist: (session, e: { channel: string; users: { nick: string; modes: string[] }[] }) => {
+    const joining = session.rooms.get(e.channel)?.phase === 'joining';
+    session.rooms.onNames(e.channel, e.users);
+    const state = session.rooms.get(e.channel);
+    // After room.joined, so the replay reaches the user's resources in the room.
+    if (joining && state?.phase === 'joined') session.history.joined(session.connection.client, state.name);
+  },
+  'batch end chathistory': (session, e: { params: string[] }) => {
+    if (e.params[0]) session.history.done(e.params[0]);
+  },
   part: (session, e: { channel: string; nick: string; message: string }) => session.rooms.onPart(e.channel, e.nick, e.message),
   kick: (session, e: { channel: string; kicked: string; nick: string; message: string }) => session.rooms.onKick(e.channel, e.kicked, e.nick, e.message),
   quit: (session, e: { nick: string; message: string }) => {
@@ -154,7 +199,10 @@ const HANDLERS: Record<string, Handler> = {
     if (self) session.keeper.check();
     else session.keeper.freed(e.nick);
   },
-  whois: (session, e: WhoisReply) => session.nickserv.onWhois(e),
+  whois: (session, e: WhoisReply & WhoisFields) => {
+    session.nickserv.onWhois(e);
+    if (e.nick) session.whoisCards.answered(session.lower(e.nick), e);
+  },
   mode: (session, e: { target: string; modes: { mode: string; param: string | null }[] }) => {
     if (session.isChannel(e.target)) session.rooms.onMode(e.target, e.modes);
   },

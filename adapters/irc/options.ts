@@ -33,6 +33,11 @@ export const ircOptionsSchema = z.object({
     initialDelayMs: z.number().int().min(10).default(2000),
     maxDelayMs: z.number().int().min(100).default(300000),
   }).strict().default({ initialDelayMs: 2000, maxDelayMs: 300000 }),
+  /**
+   * IRCv3 chathistory: lines of a channel's history replayed into the room after each join, where
+   * the server offers it (at most what the server's CHATHISTORY limit allows); 0 turns it off.
+   */
+  chathistoryLines: z.number().int().min(0).max(1000).default(50),
   /** Channels one user may be in (joined or joining, auto-joins included); joins beyond are refused. */
   maxChannels: z.number().int().min(1).default(100),
   /**

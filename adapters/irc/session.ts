@@ -5,26 +5,26 @@
 import type { Client } from 'irc-framework';
 import type { Logger } from 'pino';
 import type {
-  AdhocCommand, ChatState, IncomingMeta, LegacySession, OutboundMessage, PresenceShow, RoomJoinRequest, XmppUser,
+  AdhocCommand, ChatState, ContactCard, IncomingMeta, LegacySession, OutboundMessage, OutboundReaction, OutboundRoomMessage, PresenceShow, RoomJoinRequest, XmppUser,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { checkServerLimits, formatLocalpart, parseLocalpart } from './address';
+import { ChatHistory } from './chathistory';
 import { sessionCommands } from './commands';
-import { guarded, IrcConnection } from './connection';
+import { IrcConnection } from './connection';
 import { CHANNEL_KEY_MAX, checkLength, serverLimit } from './limits';
 import { attachListeners, type PendingEcho } from './listeners';
 import { NickChange } from './nick-change';
 import { NickKeeper } from './nick-keeper';
 import { NickServIdentify } from './nickserv';
+import { WhoisCards } from './whois-card';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
 import type { InboundGate } from './inbound-gate';
 import type { OutboundPolicy } from '../../src/core/outbound-policy';
+import { Outbound } from './outbound';
 import { Rooms } from './rooms';
-import { bodyLines, singleLine, splitBody, textByteBudget } from './text';
-
-/** Below this many bytes of text per line, the target name is the problem, not the message. */
-const MIN_TEXT_BYTES = 64;
+import { bodyLines, singleLine } from './text';
 
 export interface SessionContext {
   settings: ConnectionSettings;
@@ -56,7 +56,12 @@ export class IrcSession implements LegacySession {
   /** The MOTD is shown once per session, not after every reconnect. */
   motdShown = false;
   readonly nickserv: NickServIdentify;
+  readonly whoisCards = new WhoisCards();
   readonly keeper: NickKeeper;
+  readonly outbound = new Outbound(this);
+  readonly history: ChatHistory;
+  /** The server gives messages a msgid (IRCv3 message-ids): the ids replies and reactions name are IRC's. */
+  msgids = false;
 
   constructor(readonly ctx: SessionContext) {
     this.nick = ctx.settings.nick;
@@ -96,8 +101,16 @@ export class IrcSession implements LegacySession {
       canTry: () => this.connection.online && !this.nickChange.pending,
       send: (line) => this.connection.send(line, 'control'),
     }, { initialMs: ctx.options.reconnect.initialDelayMs, maxMs: ctx.options.reconnect.maxDelayMs });
+    this.history = new ChatHistory({
+      lines: ctx.options.chathistoryLines,
+      lower,
+      send: (line, channel) => this.connection.send(line, 'control', channel),
+    });
     this.connection = new IrcConnection(ctx.settings, ctx.options, {
-      attach: (client) => attachListeners(this, client),
+      attach: (client) => {
+        attachListeners(this, client);
+        this.history.prepare(client);
+      },
       registered: (client, first) => this.onRegistered(client, first),
       lost: (reason, retryInMs) => this.onLost(reason, retryInMs),
     }, ctx.logger, ctx.outbound, ctx.gate);
@@ -130,6 +143,12 @@ export class IrcSession implements LegacySession {
 
   contactLocalpart(nick: string): string {
     return this.peerForms.get(this.lower(nick)) ?? formatLocalpart({ kind: 'contact', nick, server: this.server }, this.defaultServer);
+  }
+
+  /** The user wrote to `nick` as `localpart`: answers come from that JID, a "no such nick" fails `ref`. */
+  wroteTo(nick: string, localpart: string, ref: { id?: string; fromResource?: string }): void {
+    this.peerForms.set(this.lower(nick), localpart);
+    this.lastSent.set(this.lower(nick), { peer: localpart, ...ref });
   }
 
   isChannel(target: string): boolean {
@@ -189,28 +208,6 @@ export class IrcSession implements LegacySession {
     this.nickChange.pending?.reject(new GatewayError('remote-server-timeout', 'The IRC connection was lost.'));
   }
 
-  /**
-   * Queues the lines of one XMPP message; throws resource-constraint when the flood queue is full.
-   * `failed` runs once if any of them is given up unsent (shutdown); `channel` keeps them behind
-   * that channel's waiting JOIN.
-   */
-  private queueLines(lines: string[], notify: { sent?: () => void; failed?: () => void; channel?: string } = {}): void {
-    const last = notify.sent && guarded(this.logger, 'sent', notify.sent);
-    const failed = notify.failed && guarded(this.logger, 'failed', notify.failed);
-    const items = lines.map((line, i) => ({ line, kind: 'message' as const, channel: notify.channel, failed, sent: i === lines.length - 1 ? last : undefined }));
-    if (!this.connection.queue.push(...items)) {
-      throw new GatewayError('resource-constraint', 'Too many messages are waiting to be sent to IRC; try again in a moment.');
-    }
-  }
-
-  private messageLines(target: string, body: string, action?: boolean): string[] {
-    const budget = textByteBudget({ command: 'PRIVMSG', target, nick: this.nick, action });
-    if (budget < MIN_TEXT_BYTES) throw new GatewayError('not-acceptable', `${target.slice(0, 20)}… is too long an IRC name to send messages to.`);
-    const texts = splitBody(body, budget);
-    if (!texts.length) throw new GatewayError('not-acceptable', 'IRC cannot send an empty message.');
-    return texts.map((text) => (action ? `PRIVMSG ${target} :\x01ACTION ${text}\x01` : `PRIVMSG ${target} :${text}`));
-  }
-
   async sendMessage(message: OutboundMessage): Promise<void> {
     const address = this.resolve(message.to);
     if (address.kind === 'server') {
@@ -222,17 +219,7 @@ export class IrcSession implements LegacySession {
     }
     const links = (message.oob ?? []).map((l) => l.url).filter((url) => !message.body.includes(url));
     const body = [message.body, ...links].filter(Boolean).join('\n');
-    const lines = this.messageLines(address.nick, body, message.action);
-    this.peerForms.set(this.lower(address.nick), message.to);
-    this.lastSent.set(this.lower(address.nick), { peer: message.to, id: message.id, fromResource: message.fromResource });
-    const contact = this.xmpp.contact(message.to);
-    const ref = { id: message.id, fromResource: message.fromResource };
-    this.queueLines(lines, {
-      sent: () => {
-        if (message.receiptRequested && message.id) contact.delivered({ ...ref, id: message.id });
-      },
-      failed: () => contact.failed(ref, shutDownError()),
-    });
+    this.outbound.toNick(address.nick, { ...message, body });
   }
 
   /** Raw IRC lines from the user (ad-hoc command or messages to the server JID), if allowed. */
@@ -242,16 +229,20 @@ export class IrcSession implements LegacySession {
     }
     const lines = bodyLines(text).map((l) => l.trim()).filter(Boolean);
     if (!lines.length) throw new GatewayError('bad-request', 'Type an IRC command, e.g. WHOIS somebody.');
-    this.queueLines(lines);
+    this.outbound.queue(lines);
+  }
+
+  /** The vCard of an IRC user, from a WHOIS (undefined when offline or no answer in time). */
+  async contactInfo(localpart: string): Promise<ContactCard> {
+    const address = this.resolve(localpart);
+    if (address.kind !== 'contact' || !this.connection.client) return {};
+    const nick = address.nick;
+    return (await this.whoisCards.ask(this.lower(nick), () => this.connection.send(`WHOIS ${nick}`, 'control'))) ?? {};
   }
 
   async sendChatState(to: string, state: ChatState): Promise<void> {
-    const client = this.connection.client;
-    if (!client || !this.connection.online || !client.network.cap.isEnabled('message-tags')) return;
     const address = this.resolve(to);
-    if (address.kind !== 'contact') return;
-    const typing = state === 'composing' ? 'active' : state === 'paused' ? 'paused' : 'done';
-    this.connection.send(`@+typing=${typing} TAGMSG ${address.nick}`, 'control');
+    if (address.kind === 'contact') this.outbound.chatState(address.nick, state);
   }
 
   async setPresence(presence: { show?: PresenceShow; status?: string }): Promise<void> {
@@ -317,26 +308,18 @@ export class IrcSession implements LegacySession {
     return state;
   }
 
-  async sendRoomMessage(room: string, message: { body: string; id?: string; action?: boolean }): Promise<void> {
-    const state = this.joinedChannel(room);
-    const lines = this.messageLines(state.name, message.body, message.action);
-    const body = bodyLines(message.body).join('\n');
-    const channel = this.lower(state.name);
-    const handle = state.room;
-    const echo = this.connection.client?.network.cap.isEnabled('echo-message')
-      ? { channel, remaining: lines.length, body, id: message.id, action: message.action } : undefined;
-    this.queueLines(lines, {
-      channel,
-      // No echo-message: reflect once, when the last line has left, as the server would have.
-      sent: echo ? undefined : () => handle.message(this.nick, body, { id: message.id, action: message.action }),
-      failed: () => {
-        const index = echo ? this.pendingEchoes.indexOf(echo) : -1;
-        if (index !== -1) this.pendingEchoes.splice(index, 1);
-        handle.error(shutDownError(), message.id);
-      },
-    });
-    // Only once queued: a refused message must leave no echo waiting. Echoes arrive later anyway.
-    if (echo) this.pendingEchoes.push(echo);
+  async sendRoomMessage(room: string, message: OutboundRoomMessage): Promise<void> {
+    this.outbound.toChannel(this.joinedChannel(room), message);
+  }
+
+  async sendReaction(to: string, reaction: OutboundReaction, room?: boolean): Promise<void> {
+    if (room) {
+      this.outbound.reaction(reaction, { channel: this.joinedChannel(to) });
+      return;
+    }
+    const address = this.resolve(to);
+    if (address.kind !== 'contact') throw new GatewayError('bad-request', 'Reactions go to an IRC user or, in a room, to a channel message.');
+    this.outbound.reaction(reaction, { nick: address.nick, localpart: to });
   }
 
   async setSubject(room: string, subject: string): Promise<void> {
@@ -389,8 +372,4 @@ export class IrcSession implements LegacySession {
 
 function joinLine(channel: string, key?: string): string {
   return key ? `JOIN ${channel} ${key}` : `JOIN ${channel}`;
-}
-
-function shutDownError(): GatewayError {
-  return new GatewayError('remote-server-timeout', 'The gateway shut down before this message reached IRC.');
 }

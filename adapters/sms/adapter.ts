@@ -6,9 +6,14 @@ import type { SmsOptions } from './options';
 import { displayNumber, toE164 } from './phone';
 import { SmsSession } from './session';
 import { SmsStore } from './sms-store';
-import { BaseUrlRequestClient, TwilioAccount, type IncomingNumber, type TwilioCredentials } from './twilio-api';
+import type { BaseUrlRequestClient, IncomingNumber, TwilioCredentials } from './twilio-api';
 import { apiError, isAuthFailure, type ApiFailure } from './twilio-errors';
 import { Webhooks, type LiveOwner } from './webhooks';
+
+/** twilio's REST client (axios and the API classes): loaded at the first login. */
+function twilioApi(): typeof import('./twilio-api') {
+  return require('./twilio-api');
+}
 
 /** Stops a replay of kept webhooks: the session it was for has logged out or been replaced. */
 class SessionReplaced extends Error {}
@@ -58,7 +63,7 @@ export class SmsAdapter implements Adapter {
   readonly commands: AdhocCommand[];
 
   private readonly store: SmsStore;
-  private readonly httpClient: BaseUrlRequestClient;
+  private client?: BaseUrlRequestClient;
   private readonly webhooks: Webhooks;
   private readonly live = new Map<string, SmsSession>();
   private readonly timers = new Set<NodeJS.Immediate>();
@@ -67,7 +72,6 @@ export class SmsAdapter implements Adapter {
 
   constructor(private readonly services: AdapterServices, private readonly options: SmsOptions) {
     this.store = new SmsStore(services.store);
-    this.httpClient = new BaseUrlRequestClient(options.apiBaseUrl, options.requestTimeoutMs);
     const inboundPath = `${options.webhookPath}/inbound`;
     const statusPath = `${options.webhookPath}/status`;
     if (services.publicUrl) {
@@ -98,6 +102,11 @@ export class SmsAdapter implements Adapter {
           : 'No phone number is linked to you on this gateway.';
       },
     }];
+  }
+
+  private get httpClient(): BaseUrlRequestClient {
+    this.client ??= new (twilioApi().BaseUrlRequestClient)(this.options.apiBaseUrl, this.options.requestTimeoutMs);
+    return this.client;
   }
 
   /** The webhook URL to set as the number's "A message comes in" URL (undefined without a public URL). */
@@ -132,7 +141,7 @@ export class SmsAdapter implements Adapter {
     } catch (err) {
       throw new GatewayError('not-acceptable', `Your Twilio phone number: ${(err as Error).message}`);
     }
-    const account = new TwilioAccount(creds, this.httpClient, { retries: this.options.maxRetries, baseDelayMs: this.options.retryBaseDelayMs });
+    const account = new (twilioApi().TwilioAccount)(creds, this.httpClient, { retries: this.options.maxRetries, baseDelayMs: this.options.retryBaseDelayMs });
     const strict = request.reason === 'register' || request.reason === 'update';
     const previous = await request.state.get<UserState>('account');
 
@@ -240,6 +249,6 @@ export class SmsAdapter implements Adapter {
     for (const timer of this.timers) clearImmediate(timer);
     this.timers.clear();
     this.live.clear();
-    this.httpClient.destroy();
+    this.client?.destroy();
   }
 }

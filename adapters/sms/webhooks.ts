@@ -1,4 +1,4 @@
-import twilio from 'twilio';
+import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import type { Logger } from 'pino';
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { IncomingMeta, OobLink, XmppUser } from '../../src/core/adapter';
@@ -153,7 +153,7 @@ export class Webhooks {
       return answer;
     }
     if (live && live.user === owner) {
-      if (!twilio.validateRequest(live.authToken, signature, url, params)) return this.forged(kind, number);
+      if (!validateRequest(live.authToken, signature, url, params)) return this.forged(kind, number);
       try {
         await this.process(kind, params, live);
       } catch (err) {
@@ -177,7 +177,7 @@ export class Webhooks {
       logger.info({ kind, number }, 'sms webhook for a number whose owner has no registration: dropped');
       return accepted(kind);
     }
-    if (!twilio.validateRequest(token, signed.signature, signed.url, signed.params)) return this.forged(kind, number);
+    if (!validateRequest(token, signed.signature, signed.url, signed.params)) return this.forged(kind, number);
     const request: PendingRequest = { kind, params: signed.params, receivedAt: Date.now(), verified: true };
     let outcome;
     try {
@@ -209,7 +209,7 @@ export class Webhooks {
   /** A request kept while its owner was away: delivered only if the signature checks out now. */
   async replay(request: PendingRequest, live: LiveOwner): Promise<void> {
     const checked = request.verified === true
-      || (request.signature !== undefined && request.url !== undefined && twilio.validateRequest(live.authToken, request.signature, request.url, request.params));
+      || (request.signature !== undefined && request.url !== undefined && validateRequest(live.authToken, request.signature, request.url, request.params));
     if (!checked) {
       this.ctx.logger.warn({ kind: request.kind }, 'kept sms webhook has an invalid signature: dropped');
       return;

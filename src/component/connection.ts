@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
+import { linkMetrics, watchLink, type LinkMetrics } from '../metrics';
 import { batchWritesThisTick } from '../write-batching';
 import { ComponentEntity } from './entity';
 
@@ -59,9 +60,12 @@ export class ComponentConnection extends EventEmitter {
   droppedStanzas = 0;
   congested = false;
   private readonly pending = new Map<string, PendingRequest>();
+  private readonly metrics: LinkMetrics;
+  private unwatch?: () => void;
 
   constructor(private readonly options: ConnectionOptions, private readonly onStanza: (el: Element) => void) {
     super();
+    this.metrics = linkMetrics(options.domain);
   }
 
   get queued(): number {
@@ -70,6 +74,7 @@ export class ComponentConnection extends EventEmitter {
 
   start(): void {
     this.stopped = false;
+    this.unwatch ??= watchLink(this.options.domain, this);
     void this.connect();
   }
 
@@ -95,6 +100,7 @@ export class ComponentConnection extends EventEmitter {
   }
 
   send(el: Element): void {
+    this.metrics.sent.count(el);
     if (this.online && !this.flushing && this.queue.length === 0 && this.entity) {
       const entity = this.entity;
       if (entity.socket) {
@@ -175,6 +181,8 @@ export class ComponentConnection extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.unwatch?.();
+    this.unwatch = undefined;
     const entity = this.entity;
     this.entity = undefined;
     this.online = false;
@@ -190,6 +198,7 @@ export class ComponentConnection extends EventEmitter {
     while (this.queue.length > this.options.queueLimit) {
       this.queue.shift();
       this.droppedStanzas++;
+      this.metrics.dropped.value++;
       this.options.logger.error({ domain: this.options.domain, queueLimit: this.options.queueLimit }, 'outbound queue full while disconnected: oldest stanza dropped');
     }
   }
@@ -213,6 +222,7 @@ export class ComponentConnection extends EventEmitter {
       }
     });
     entity.on('stanza', (el: Element) => {
+      this.metrics.received.count(el);
       if (!this.settle(el)) this.onStanza(el);
     });
     entity.on('online', () => {
@@ -244,6 +254,7 @@ export class ComponentConnection extends EventEmitter {
     if (wasOnline) this.emit('offline');
     if (this.stopped) return;
     const delay = backoffDelay(this.attempt++, this.options.initialDelayMs, this.options.maxDelayMs);
+    this.metrics.reconnects.value++;
     this.options.logger.info({ domain: this.options.domain, delayMs: delay, attempt: this.attempt }, 'component disconnected; reconnecting');
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.connect(), delay);

@@ -23,6 +23,8 @@ export interface ChatMessageOptions {
   by: string;
   /** XEP-0359 stanza-id, the id archives and references use. */
   stanzaId?: string;
+  /** XEP-0461: the message this one answers (its id as the receiving client knows it) and its author's JID. */
+  replyTo?: { id: string; to?: string };
 }
 
 export function chatMessage(m: ChatMessageOptions): Element {
@@ -33,6 +35,16 @@ export function chatMessage(m: ChatMessageOptions): Element {
   el.append(...oobElements(m.oob));
   if (m.delay) el.append(delayElement(m.delay, m.by));
   if (m.stanzaId) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: m.stanzaId, by: m.by }));
+  if (m.replyTo) el.append(xml('reply', { xmlns: NS.reply, id: m.replyTo.id, to: m.replyTo.to }));
+  return el;
+}
+
+/** XEP-0444: the whole set of one sender's reactions to a message (empty: withdrawn). */
+export function reactionsMessage(o: { from: string; to: string; type: 'chat' | 'groupchat'; messageId: string; emojis: string[]; stanzaId?: string; by: string }): Element {
+  const el = xml('message', { from: o.from, to: o.to, type: o.type, id: o.stanzaId },
+    xml('reactions', { xmlns: NS.reactions, id: o.messageId }, ...o.emojis.map((e) => xml('reaction', {}, xmlSafe(e)))),
+    xml('store', { xmlns: NS.hints }));
+  if (o.stanzaId) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: o.stanzaId, by: o.by }));
   return el;
 }
 

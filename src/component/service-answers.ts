@@ -56,10 +56,21 @@ export function commandCanceled(iq: Element, node: string, sessionid?: string): 
   return iqResult(iq, xml('command', { xmlns: NS.commands, node, sessionid, status: 'canceled' }));
 }
 
-export function commandForm(iq: Element, node: string, sessionid: string, form: { title: string; instructions?: string; fields: FormField[] }): Element {
+/**
+ * A command waiting for its form. `note` (type error) says why an earlier submission was
+ * refused; `values` are what was submitted then, shown again so only the wrong answer needs changing.
+ */
+export function commandForm(
+  iq: Element,
+  node: string,
+  sessionid: string,
+  form: { title: string; instructions?: string; fields: FormField[]; values?: Record<string, string> },
+  note?: { type: 'info' | 'warn' | 'error'; text: string },
+): Element {
   return iqResult(iq, xml('command', { xmlns: NS.commands, node, sessionid, status: 'executing' },
     xml('actions', { execute: 'complete' }, xml('complete')),
-    buildForm(form.fields, { title: form.title, instructions: form.instructions })));
+    note ? xml('note', { type: note.type }, note.text) : undefined,
+    buildForm(form.fields, { title: form.title, instructions: form.instructions, values: form.values })));
 }
 
 // XEP-0077

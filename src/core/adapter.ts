@@ -14,6 +14,9 @@ import type { HttpRoutes } from '../http/types';
 import type { GatewayError } from './errors';
 import type { OutboundPolicy } from './outbound-policy';
 import type { ChatState, Credentials, DiscoIdentity, FormField, Occupant, PresenceShow } from '../component/types';
+import type { ContactCard } from '../component/vcard';
+
+export type { ContactCard } from '../component/vcard';
 
 export type { Affiliation, ChatState, Credentials, DiscoIdentity, FieldType, FormField, Occupant, PresenceShow, Role } from '../component/types';
 
@@ -106,6 +109,16 @@ export interface IncomingMeta {
   action?: boolean;
   /** How the sender calls themself (an email display name): the name their roster entry gets. */
   senderName?: string;
+  /** XEP-0461: the network's id of the message this one answers (IRCv3 +draft/reply, email In-Reply-To). */
+  replyTo?: { legacyId: string };
+}
+
+/** A change to one sender's reactions to a message (IRCv3 +draft/react / +draft/unreact). */
+export interface ReactionChange {
+  /** The network's id of the message reacted to. */
+  legacyId: string;
+  add?: string[];
+  remove?: string[];
 }
 
 /** A legacy contact as the core shows it to one XMPP user: `localpart@domain`. */
@@ -118,10 +131,12 @@ export interface Contact {
   delivered(ref: { id: string; fromResource?: string }): void;
   /** An outbound message failed after it was accepted for sending. */
   failed(ref: { id?: string; fromResource?: string }, error: GatewayError): void;
+  /** The contact reacted to a message (the core keeps each set and sends it whole, XEP-0444). */
+  reacted(change: ReactionChange): void;
 }
 
 /** What a room occupant said. `id`: the XMPP id of the user's own message coming back (its reflection). */
-export interface RoomMessageMeta extends Pick<IncomingMeta, 'legacyId' | 'delay' | 'action'> {
+export interface RoomMessageMeta extends Pick<IncomingMeta, 'legacyId' | 'delay' | 'action' | 'replyTo'> {
   id?: string;
 }
 
@@ -155,6 +170,8 @@ export interface Room {
   nickChanged(oldNick: string, newNick: string, self?: boolean): void;
   subject(subject: string, byNick?: string): void;
   message(nick: string, body: string, meta?: RoomMessageMeta): void;
+  /** An occupant reacted to a message (the core keeps each set and sends it whole, XEP-0444). */
+  reacted(nick: string, change: ReactionChange): void;
   /** A room-level error for something the user sent (e.g. cannot send to channel). */
   error(error: GatewayError, stanzaId?: string): void;
   /** The adapter no longer holds the legacy room: its table is let go. */
@@ -215,6 +232,11 @@ export interface LegacySession {
   sendRoomMessage?(room: string, message: OutboundRoomMessage): Promise<SendResult | void>;
   /** Reactions, where MessagingSupport.reactions is 'native'. `room`: the reaction is in that room. */
   sendReaction?(to: string, reaction: OutboundReaction, room?: boolean): Promise<void>;
+  /**
+   * What the network knows about a contact, for its vCard (XEP-0054): an IRC WHOIS real name, an
+   * email display name. Undefined fields fall back to what the core knows (address, last name seen).
+   */
+  contactInfo?(localpart: string): Promise<ContactCard>;
   /** XEP-0333: the user read the conversation with `to` up to `ref`. */
   markRead?(to: string, ref: MessageRef, room?: boolean): Promise<void>;
   setSubject?(room: string, subject: string): Promise<void>;

@@ -23,11 +23,11 @@ export function builtinCommands(adapter: Adapter, sessions: SessionManager): Adh
       name: 'Reconnect',
       async run(ctx) {
         const legacy = ctx.session;
-        if (!legacy) throw new GatewayError('item-not-found', 'You have no session to reconnect.');
-        if (legacy.reconnect) {
+        if (legacy?.reconnect) {
           await legacy.reconnect();
-          return `Reconnected to ${adapter.identity.name}.`;
+          return `Reconnecting to ${adapter.identity.name}.`;
         }
+        // No connection to reuse (never made, or closed by an admin): log the registration in again.
         if (!ctx.registration) throw new GatewayError('item-not-found', 'You are not registered.');
         await sessions.register(ctx.user, ctx.registration);
         return `Reconnected to ${adapter.identity.name}.`;
@@ -35,9 +35,14 @@ export function builtinCommands(adapter: Adapter, sessions: SessionManager): Adh
     },
     {
       node: 'show-registration',
-      name: 'Show my registration',
+      name: 'Show my connection and registration',
       async run(ctx) {
-        if (!ctx.registration) throw new GatewayError('item-not-found', 'You are not registered.');
+        const session = sessions.get(ctx.user);
+        const status = session?.status;
+        const state = !session?.legacy ? 'not connected' : status?.online ? 'online' : 'offline';
+        const connection = `Connection to ${adapter.identity.name}: ${state}${status?.text ? ` (${status.text})` : ''}`;
+        if (!ctx.registration) return `${connection}
+You are not registered; send register to register.`;
         const lines = adapter.registration.fields
           .filter((f) => f.type !== 'fixed')
           .map((f) => {
@@ -45,7 +50,7 @@ export function builtinCommands(adapter: Adapter, sessions: SessionManager): Adh
             const shown = value === undefined || value === '' ? '(not set)' : f.secret || f.type === 'text-private' ? '********' : value;
             return `${f.label}: ${shown}`;
           });
-        return lines.join('\n');
+        return [connection, ...lines].join('\n');
       },
     },
   ];

@@ -1,9 +1,11 @@
 /** One legacy contact as one XMPP user sees it: what it says reaches the user's bare JID. */
 import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
-import type { ChatState, Contact, IncomingMeta, PresenceShow } from './adapter';
+import type { ChatState, Contact, IncomingMeta, PresenceShow, ReactionChange } from './adapter';
+import type { ReactionSets } from './reactions';
 import type { GatewayError } from './errors';
-import { chatMessage, chatStateMessage, contactPresence, errorMessage, receiptMessage } from '../component/messages';
+import { chatMessage, chatStateMessage, contactPresence, errorMessage, reactionsMessage, receiptMessage } from '../component/messages';
+import { countLegacyMessage } from '../metrics';
 
 export interface ContactHost {
   readonly jid: string;
@@ -14,6 +16,8 @@ export interface ContactHost {
   inRoster?(localpart: string, name?: string): void;
   /** 1:1 history (see History). */
   archive?(localpart: string, entry: { id: string; stanza: Element; ts?: number }): void;
+  /** The user's reaction sets (shared by all contacts and rooms of the session). */
+  reactions: ReactionSets;
 }
 
 export type ContactPresence = { available: boolean; show?: PresenceShow; status?: string };
@@ -21,6 +25,8 @@ export type ContactPresence = { available: boolean; show?: PresenceShow; status?
 export class ContactHandle implements Contact {
   /** Last presence the network reported (answers probes and subscriptions). */
   lastPresence?: ContactPresence;
+  /** How the contact calls itself, when the network said (an email display name). */
+  name?: string;
   private rostered = false;
 
   constructor(readonly localpart: string, private readonly host: ContactHost) {}
@@ -45,16 +51,25 @@ export class ContactHandle implements Contact {
       delay: meta.delay,
       by: this.host.domain,
       stanzaId,
+      // No `to`: the answered message may be the contact's or the user's own.
+      ...(meta.replyTo ? { replyTo: { id: meta.replyTo.legacyId } } : {}),
     });
     if (this.host.archive && stanzaId && this.localpart) this.host.archive(this.localpart, { id: stanzaId, stanza: message, ts: meta.delay?.getTime() });
     this.host.send(message);
+    countLegacyMessage(this.host.domain, 'received');
   }
 
   /** The user and this contact exchanged a message: it belongs in the user's roster (asked once per session). */
   talkedWith(name?: string): void {
+    if (name) this.name = name;
     if (this.rostered || !this.localpart) return;
     this.rostered = true;
     this.host.inRoster?.(this.localpart, name);
+  }
+
+  reacted(change: ReactionChange): void {
+    const emojis = this.host.reactions.apply(this.localpart, change);
+    this.host.send(reactionsMessage({ from: this.address, to: this.host.jid, type: 'chat', messageId: change.legacyId, emojis, by: this.host.domain }));
   }
 
   chatState(state: ChatState): void {

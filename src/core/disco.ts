@@ -3,6 +3,7 @@ import { MAM_FEATURES } from '../component/mam';
 import { NS } from '../component/namespaces';
 import { discoInfoResult, discoItemsResult, type DiscoIdentity } from '../component/service-answers';
 import { bare, splitJid } from '../component/stanzas';
+import { findByNode, refusal, visibleCommands } from './commands/registry';
 import { GatewayError } from './errors';
 import type { TransportContext } from './transport-context';
 
@@ -30,9 +31,13 @@ export async function discoInfo(ctx: TransportContext, iq: Element, query: Eleme
   const node: string | undefined = query.attrs.node;
   if (node === NS.commands) return discoInfoResult(iq, node, [{ category: 'automation', type: 'command-list', name: 'Gateway commands' }], []);
   if (node) {
-    const command = ctx.commands.find((c) => c.node === node);
-    if (!command) throw new GatewayError('item-not-found', `No such node: ${node}`);
-    return discoInfoResult(iq, node, [{ category: 'automation', type: 'command-node', name: command.name }], [NS.commands, NS.data]);
+    const user = bare(iq.attrs.from ?? '');
+    const found = findByNode(ctx, user, node);
+    if (!found) throw new GatewayError('item-not-found', `No such node: ${node}`);
+    // Admin commands are not shown to others, and do not describe themselves to them either.
+    const refused = found.admin ? refusal(ctx, user, found) : undefined;
+    if (refused) throw refused;
+    return discoInfoResult(iq, node, [{ category: 'automation', type: 'command-node', name: found.command.name }], [NS.commands, NS.data]);
   }
   if (!local) {
     return discoInfoResult(iq, node, [{ category: 'gateway', type: ctx.adapter.identity.type, name: ctx.adapter.identity.name }],
@@ -48,15 +53,15 @@ export async function discoInfo(ctx: TransportContext, iq: Element, query: Eleme
   if (address.kind === 'room') {
     return discoInfoResult(iq, node, [{ category: 'conference', type: 'text', name: address.display }], [NS.muc, 'muc_nonanonymous', 'muc_open', 'muc_unsecured', NS.discoInfo, ...roomFeatures(ctx)]);
   }
-  return discoInfoResult(iq, node, [{ category: 'client', type: 'pc', name: address.display }], [NS.discoInfo, NS.receipts, NS.chatStates, ...messagingFeatures(ctx)]);
+  return discoInfoResult(iq, node, [{ category: 'client', type: 'pc', name: address.display }], [NS.discoInfo, NS.receipts, NS.chatStates, NS.vcard, ...messagingFeatures(ctx)]);
 }
 
 export async function discoItems(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
   const user = bare(iq.attrs.from ?? '');
   const node: string | undefined = query.attrs.node;
   if (node === NS.commands) {
-    const hasSession = Boolean(ctx.sessions.get(user)?.legacy);
-    const items = ctx.commands.filter((c) => c.requiresSession === false || hasSession).map((c) => ({ jid: ctx.domain, node: c.node, name: c.name }));
+    // What this user may run now: the network's own commands once logged in, admin ones for admins.
+    const items = visibleCommands(ctx, user).map(({ command }) => ({ jid: ctx.domain, node: command.node, name: command.name }));
     return discoItemsResult(iq, node, items);
   }
   if (!node && !splitJid(iq.attrs.to ?? '').local && ctx.adapter.discoItems) {

@@ -60,7 +60,8 @@ export class MessageFeatures {
     }
     if (m.replyTo) {
       const author = m.replyTo.to ? authorOf(m.replyTo.to, room) : undefined;
-      const text = m.replyTo.quote ?? (support.replies === 'native' ? undefined : await this.texts?.textOf(scope, m.replyTo.id));
+      // Known even for 'native': a network may still fall back to text on some connections.
+      const text = m.replyTo.quote ?? await this.texts?.textOf(scope, m.replyTo.id);
       const target = await this.ref(scope, m.replyTo.id, false, { ...(author !== undefined ? { author } : {}), ...(text ? { text } : {}) });
       // Without native replies the quote stays visible: as the client wrote it, or as the core quotes it.
       if (support.replies === 'native') refs.replyTo = target;
@@ -74,10 +75,10 @@ export class MessageFeatures {
     if (!support) {
       throw new GatewayError('feature-not-implemented', `${this.network} has no reactions; yours was not sent. Reply with a message instead.`);
     }
-    const target = await this.ref(scope, reactions.id, false);
-    if (support === 'native') return { native: true, target, emojis: reactions.emojis };
     const text = await this.texts?.textOf(scope, reactions.id);
-    return { native: false, body: reactionText(reactions.emojis, text ? { ...target, text } : target) };
+    const target = await this.ref(scope, reactions.id, false, text ? { text } : {});
+    if (support === 'native') return { native: true, target, emojis: reactions.emojis };
+    return { native: false, body: reactionText(reactions.emojis, target) };
   }
 }
 

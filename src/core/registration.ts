@@ -55,17 +55,25 @@ export function validateValues(fields: FormField[], submitted: Record<string, st
 
 export async function registrationSet(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
   const user = bare(iq.attrs.from ?? '');
-  const { fields } = ctx.adapter.registration;
-  const request = readRegistration(query, fields);
+  const request = readRegistration(query, ctx.adapter.registration.fields);
   if (request.remove) {
     // Checked inside unregister, after any registration change in progress has ended.
     if (!(await ctx.sessions.unregister(user))) throw new GatewayError('item-not-found', `${user} is not registered with ${ctx.domain}.`);
     ctx.logger.info({ user, domain: ctx.domain }, 'user unregistered');
     return iqResult(iq);
   }
+  await submitRegistration(ctx, user, request.values);
+  return iqResult(iq);
+}
+
+/**
+ * A registration or an update, whichever way it came (XEP-0077, the ad-hoc node, the chat
+ * dialogue): the same checks, then the adapter's real login. Throws the adapter's reason.
+ */
+export async function submitRegistration(ctx: TransportContext, user: string, values: Record<string, string>): Promise<{ updated: boolean }> {
   if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
   const existing = await ctx.sessions.registrations.get(user);
-  const credentials = validateValues(fields, request.values, existing?.credentials);
+  const credentials = validateValues(ctx.adapter.registration.fields, values, existing?.credentials);
   try {
     await ctx.sessions.register(user, credentials);
   } catch (err) {
@@ -74,5 +82,24 @@ export async function registrationSet(ctx: TransportContext, iq: Element, query:
     throw error;
   }
   ctx.logger.info({ user, domain: ctx.domain, update: Boolean(existing) }, 'user registered');
-  return iqResult(iq);
+  return { updated: Boolean(existing) };
+}
+
+/** Secret fields that have a stored value: an empty answer keeps it. */
+export function storedSecrets(fields: FormField[], credentials: Credentials | undefined): string[] {
+  return fields.filter((f) => (f.secret || f.type === 'text-private') && credentials?.[f.var]).map((f) => f.var);
+}
+
+/**
+ * The registration form as an ad-hoc command or chat dialogue shows it: a registered user's
+ * values as defaults (never secrets), and a stored secret no longer required (empty keeps it).
+ */
+export function registrationFields(fields: FormField[], credentials: Credentials | undefined): FormField[] {
+  const current = shownValues(fields, credentials);
+  const kept = new Set(storedSecrets(fields, credentials));
+  return fields.map((f) => ({
+    ...f,
+    ...(current[f.var] !== undefined ? { default: current[f.var] } : {}),
+    ...(kept.has(f.var) ? { required: false } : {}),
+  }));
 }

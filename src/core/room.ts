@@ -5,14 +5,16 @@
  */
 import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
-import type { Occupant, Room, RoomMessageMeta, RoomOptions } from './adapter';
+import type { Occupant, ReactionChange, Room, RoomMessageMeta, RoomOptions } from './adapter';
+import type { ReactionSets } from './reactions';
 import type { GatewayError } from './errors';
 import type { OccupantDirectory } from './occupants';
 import { OccupantView } from './occupants';
 import { roomScope } from './scopes';
-import { chatMessage, errorMessage } from '../component/messages';
+import { chatMessage, errorMessage, reactionsMessage } from '../component/messages';
 import { joinErrorPresence, MucStatus, occupantPresence, subjectMessage } from '../component/muc';
 import { xmlSafe } from '../component/stanzas';
+import { countLegacyMessage } from '../metrics';
 
 /** What a room needs from the user's session. */
 export interface RoomHost {
@@ -30,6 +32,8 @@ export interface RoomHost {
   /** Room history (see History): a message heard in the room, and the user's connection leaving it. */
   archive?(room: string, entry: { id: string; nick: string; stanza: Element; ts?: number }): void;
   leftLegacyRoom?(room: string): void;
+  /** The user's reaction sets (shared by all contacts and rooms of the session). */
+  reactions: ReactionSets;
 }
 
 export class RoomHandle implements Room {
@@ -191,9 +195,18 @@ export class RoomHandle implements Room {
     const stanzaId = meta.legacyId ?? (this.host.archive ? randomUUID() : meta.id);
     if (meta.legacyId && meta.id && meta.id !== meta.legacyId) this.host.recordId?.(roomScope(this.localpart), meta.legacyId, [meta.id]);
     const text = meta.action ? `/me ${body}` : body;
-    const build = (to: string | undefined) => chatMessage({ from: this.jid(nick), to, type: 'groupchat', id, body: text, delay: meta.delay, by: this.jid(), stanzaId });
+    // In a room, a message is known by the stanza-id the room gave it: the legacy id (see above).
+    const replyTo = meta.replyTo ? { id: meta.replyTo.legacyId } : undefined;
+    const build = (to: string | undefined) => chatMessage({ from: this.jid(nick), to, type: 'groupchat', id, body: text, delay: meta.delay, by: this.jid(), stanzaId, replyTo });
     if (this.host.archive && stanzaId) this.host.archive(this.localpart, { id: stanzaId, nick, stanza: build(undefined), ts: meta.delay?.getTime() });
     this.fanOut(build);
+    // The host's JID of the empty localpart is the transport domain (no string is built for it).
+    countLegacyMessage(this.host.jidOf(''), 'received');
+  }
+
+  reacted(nick: string, change: ReactionChange): void {
+    const emojis = this.host.reactions.apply(`${this.localpart}/${nick}`, change);
+    this.fanOut((to) => reactionsMessage({ from: this.jid(nick), to, type: 'groupchat', messageId: change.legacyId, emojis, by: this.jid() }));
   }
 
   error(error: GatewayError, stanzaId?: string): void {

@@ -1,4 +1,4 @@
-import type { Adapter, Credentials, LoginRequest } from './adapter';
+import type { Adapter, Credentials, LegacySession, LoginRequest } from './adapter';
 import { GatewayError, toGatewayError } from './errors';
 import { KeyedMutex } from '../keyed-mutex';
 import { Pacer, realClock, type Clock } from './pacer';
@@ -6,6 +6,7 @@ import { RoomMemory } from './room-memory';
 import { UserSession, type SessionContext } from './user-session';
 import type { GatewayStore, RegistrationStore } from '../store';
 import { backoffDelay } from '../component/connection';
+import { countLegacyLogin, type SessionState } from '../metrics';
 import { subscriptionPresence, transportPresence } from '../component/messages';
 
 export interface SessionManagerOptions {
@@ -69,8 +70,31 @@ export class SessionManager {
     return session;
   }
 
-  private request(session: UserSession, credentials: Credentials, reason: LoginRequest['reason']): LoginRequest {
-    return { user: session.jid, credentials, state: this.store.userState(this.ctx.domain, session.jid), xmpp: session.xmpp, reason };
+  private async login(session: UserSession, credentials: Credentials, reason: LoginRequest['reason']): Promise<LegacySession> {
+    const request: LoginRequest = { user: session.jid, credentials, state: this.store.userState(this.ctx.domain, session.jid), xmpp: session.xmpp, reason };
+    try {
+      const legacy = await this.adapter.login(request);
+      countLegacyLogin(this.ctx.domain, reason, true);
+      return legacy;
+    } catch (err) {
+      countLegacyLogin(this.ctx.domain, reason, false);
+      throw err;
+    }
+  }
+
+  /**
+   * Sessions by state, for /metrics: failed (a login failed, its retry is waiting), restoring
+   * (logging in), online, offline (logged in, but the legacy connection is down).
+   */
+  countByState(): Record<SessionState, number> {
+    const counts: Record<SessionState, number> = { restoring: 0, online: 0, offline: 0, failed: 0 };
+    for (const [jid, session] of this.sessions) {
+      if (this.retryTimers.has(jid)) counts.failed++;
+      else if (!session.legacy) counts.restoring++;
+      else if (session.status.online) counts.online++;
+      else counts.offline++;
+    }
+    return counts;
   }
 
   /**
@@ -102,7 +126,7 @@ export class SessionManager {
       await this.closeLegacy(previous);
     }
     try {
-      session.legacy = await this.adapter.login(this.request(session, credentials, existing ? 'update' : 'register'));
+      session.legacy = await this.login(session, credentials, existing ? 'update' : 'register');
     } catch (err) {
       // The stored registration stays valid: get it connected again (after this change ends).
       if (existing) void this.restoreOne(jid, 'reconnect', 0);
@@ -126,6 +150,21 @@ export class SessionManager {
   }
 
   /** Logs out and forgets the user; false when there was nothing to remove. Waits for a change in progress. */
+  /**
+   * Closes a user's legacy connection and keeps the registration (an administrator's command).
+   * Under the user's lock, so a pending restore retry or a registration cannot reopen it meanwhile.
+   */
+  async disconnect(jid: string, text: string): Promise<boolean> {
+    return this.serial.run(jid, async () => {
+      const session = this.sessions.get(jid);
+      if (!session?.legacy) return false;
+      this.cancelRetry(jid);
+      await this.closeLegacy(session);
+      session.xmpp.status({ online: false, text });
+      return true;
+    });
+  }
+
   async unregister(jid: string): Promise<boolean> {
     return this.serial.run(jid, async () => {
       const registered = Boolean(await this.registrations.get(jid)) || this.sessions.has(jid);
@@ -161,7 +200,7 @@ export class SessionManager {
       const credentials = this.adapter.anonymousCredentials?.(jid);
       if (this.closed || !credentials) throw new GatewayError('service-unavailable', 'The gateway is shutting down; try again in a moment.');
       const session = this.newSession(jid, true);
-      session.legacy = await this.adapter.login(this.request(session, credentials, 'anonymous'));
+      session.legacy = await this.login(session, credentials, 'anonymous');
       this.sessions.set(jid, session);
       return session;
     });
@@ -212,7 +251,7 @@ export class SessionManager {
         this.restoreProgress.firstAt ??= startedAt;
       }
       try {
-        const legacy = await this.adapter.login(this.request(session, registration.credentials, reason));
+        const legacy = await this.login(session, registration.credentials, reason);
         if (this.closed || this.sessions.get(jid) !== session) {
           await legacy.logout().catch(() => undefined);
           return false;

@@ -8,10 +8,13 @@ import { NS } from '../component/namespaces';
 import { gatewayJidResult, gatewayPromptResult, versionResult } from '../component/service-answers';
 import { bare, errorReply, iqResult, splitJid } from '../component/stanzas';
 import { executeCommand } from './adhoc';
+import { handleChatMessage, sendWelcome } from './commands/chat';
 import { discoInfo, discoItems } from './disco';
 import type { MessageReferences } from './adapter';
 import { GatewayError, toGatewayError } from './errors';
 import type { History } from './history';
+import { countLegacyMessage } from '../metrics';
+import { contactVcard } from './vcard';
 import { idScope } from './message-features';
 import { registrationGet, registrationSet } from './registration';
 import type { TransportContext } from './transport-context';
@@ -58,6 +61,7 @@ async function routeIq(ctx: TransportContext, iq: Element): Promise<void> {
   if (type === 'get' && ns === NS.discoInfo) answer = await discoInfo(ctx, iq, payload);
   else if (type === 'get' && ns === NS.discoItems) answer = await discoItems(ctx, iq, payload);
   else if (type === 'get' && ns === NS.ping) answer = ping(ctx, iq);
+  else if (!toDomain && type === 'get' && payload.is('vCard', NS.vcard)) answer = await contactVcard(ctx, iq);
   else if (toDomain && type === 'get' && ns === NS.version) answer = versionResult(iq, ctx.software);
   else if (toDomain && ns === NS.register) {
     answer = type === 'get' ? await registrationGet(ctx, iq) : await registrationSet(ctx, iq, payload);
@@ -114,7 +118,8 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
   const from = message.from;
   const user = bare(from);
   const { local, resource } = splitJid(stanza.attrs.to ?? '');
-  if (!local) throw new GatewayError('service-unavailable', `${ctx.domain} is a gateway: send messages to a contact or room address on it.`);
+  // The bare domain is the transport's command line (help, register, status, ...).
+  if (!local) return handleChatMessage(ctx, message);
   const address = ctx.adapter.parseAddress(local);
   if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
   const session = await ctx.sessions.sessionFor(user);
@@ -143,6 +148,7 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
         fromResource: from,
         ...refs,
       });
+    countLegacyMessage(ctx.domain, 'sent');
     if (result?.legacyId && xmppIds.length) ctx.recordId(scope, result.legacyId, xmppIds);
     if (inRoom) return;
     session.contact(local).talkedWith();
@@ -188,7 +194,11 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
   const me = local ? `${local}@${ctx.domain}` : ctx.domain;
   if (type === 'subscribe') {
     if (local) ctx.adapter.parseAddress(local);
-    if (!session && !local) throw new GatewayError('registration-required', `Register with ${ctx.domain} first.`);
+    if (!session && !local) {
+      // Someone new adds the transport: tell them, in its chat, how to register there.
+      if (ctx.isAllowed(user)) sendWelcome(ctx, user, false);
+      throw new GatewayError('registration-required', `Register with ${ctx.domain} first.`);
+    }
     ctx.send(subscriptionPresence(me, user, 'subscribed'));
     if (!local && session) ctx.send(session.transportPresence(from));
     else if (local) {
@@ -210,6 +220,8 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
     return;
   }
   if (type === 'unsubscribed' && local) await ctx.roster.onUnsubscribed(user, local);
+  // The user accepted the transport's subscription request (XEP-0100): the first word in its chat.
+  if (type === 'subscribed' && !local && session) sendWelcome(ctx, user, true);
   if (type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') return;
   if (!session || local) return;
   // Available / unavailable from one of the user's resources, to the transport domain.

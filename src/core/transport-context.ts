@@ -1,6 +1,7 @@
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import type { Adapter, AdhocCommand } from './adapter';
+import type { GatewayControl } from './commands/control';
 import type { History } from './history';
 import type { MessageFeatures } from './message-features';
 import type { RosterSync } from './roster';
@@ -26,4 +27,6 @@ export interface TransportContext {
   history?: History;
   /** Legacy contacts into the users' rosters (XEP-0356, or subscription requests). */
   roster: RosterSync;
+  /** What admin commands need from the process (admins, log level, link state); absent: no admin commands. */
+  control?: GatewayControl;
 }

@@ -18,6 +18,7 @@ import { GatewayError } from './errors';
 import type { GatewayConfig, TransportConfig } from '../config';
 import type { GatewayStore } from '../store';
 import type { HttpRoutes } from '../http/types';
+import { countErrorStanza, describeTransport, watchSessions } from '../metrics';
 
 export interface TransportDeps {
   config: GatewayConfig;
@@ -65,12 +66,14 @@ export class Transport {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly transportFor?: (domain: string) => Transport | undefined;
   private stopping = false;
+  private unwatchSessions?: () => void;
 
   constructor(deps: TransportDeps) {
     const { config, transport, module, store, http, logger } = deps;
     this.transportFor = deps.transportFor;
     this.domain = transport.domain;
     const log = logger.child({ transport: transport.domain });
+    describeTransport(transport.domain, module.name);
     this.adapter = module.create({
       domain: transport.domain,
       logger: log.child({ adapter: module.name }),
@@ -90,7 +93,12 @@ export class Transport {
       backlogHighWaterBytes: config.xmpp.backlogPauseKb * 1024,
       logger: log,
     }, (el) => this.receive(el));
-    const send = (el: Element) => this.connection.send(el);
+    const domain = this.domain;
+    const send = (el: Element) => {
+      // Every error the core answers with leaves here, whichever handler refused the stanza.
+      if (el.attrs.type === 'error') countErrorStanza(domain, el);
+      this.connection.send(el);
+    };
     // After the link was down (the XMPP server restarted?), nobody knows which resources are still online.
     let linkWasLost = false;
     this.connection.on('offline', () => (linkWasLost = true));
@@ -154,10 +162,16 @@ export class Transport {
       recordId,
       history: this.history,
       roster,
+      control: {
+        admins: config.admins ?? [],
+        logger: deps.logger,
+        link: () => ({ online: this.connection.online, queued: this.connection.queued, backlogBytes: this.connection.backlogBytes, congested: this.connection.congested }),
+      },
     };
   }
 
   start(): void {
+    this.unwatchSessions ??= watchSessions(this.domain, () => this.sessions.countByState());
     this.connection.start();
   }
 
@@ -204,5 +218,7 @@ export class Transport {
     // Let the last presences (transport offline) leave before the link closes.
     await new Promise((r) => setTimeout(r, 50));
     await this.connection.stop();
+    this.unwatchSessions?.();
+    this.unwatchSessions = undefined;
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LegacySession, PresenceShow, XmppUser } from './adapter';
 import { ContactHandle } from './contact';
 import type { History } from './history';
+import { ReactionSets } from './reactions';
 import { OccupantDirectory } from './occupants';
 import { RoomHandle, type RoomHost } from './room';
 import type { RoomMemory, RoomSnapshot } from './room-memory';
@@ -40,6 +41,7 @@ export class UserSession {
   /** Set at gateway shutdown: what the adapter reports is no longer relayed (see shutdown()). */
   private detached = false;
   private readonly roomHost: RoomHost;
+  private readonly reactions = new ReactionSets();
 
   constructor(readonly jid: string, private readonly ctx: SessionContext, readonly anonymous = false) {
     const directory = ctx.directory ?? new OccupantDirectory();
@@ -56,6 +58,7 @@ export class UserSession {
       recordId: ctx.recordId,
       archive: ctx.history && !anonymous ? (room, entry) => ctx.history!.roomMessage(room, jid, entry) : undefined,
       leftLegacyRoom: ctx.history ? (room) => ctx.history!.leftRoom(room, jid) : undefined,
+      reactions: this.reactions,
     };
     this.xmpp = {
       jid,
@@ -89,6 +92,7 @@ export class UserSession {
         send: (el) => this.send(el),
         inRoster: this.ctx.inRoster && !this.anonymous ? (l, name) => this.ctx.inRoster!(this.jid, l, name) : undefined,
         archive: this.ctx.history && !this.anonymous ? (l, entry) => this.ctx.history!.chatMessage(this.jid, l, entry) : undefined,
+        reactions: this.reactions,
       });
       this.contacts.set(localpart, contact);
     }

@@ -2,11 +2,14 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { countHttpRequest } from '../metrics';
 import { LogLimiter } from './log-limit';
 import type { HttpHandler, HttpRequest, HttpRoutes } from './types';
 
 interface Route {
   method: string;
+  /** "POST /sms/:number": the metrics label, as registered (bounded, unlike the paths requested). */
+  label: string;
   segments: string[];
   handler: HttpHandler;
 }
@@ -50,7 +53,7 @@ export class HttpServer implements HttpRoutes {
   }
 
   route(method: 'GET' | 'POST', path: string, handler: HttpHandler): void {
-    this.routes.push({ method, segments: path.split('/').filter(Boolean), handler });
+    this.routes.push({ method, label: `${method} ${path}`, segments: path.split('/').filter(Boolean), handler });
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -103,6 +106,7 @@ export class HttpServer implements HttpRoutes {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const found = this.match(req.method ?? 'GET', url.pathname);
     if (!found) {
+      countHttpRequest('unmatched', 404);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
@@ -114,7 +118,9 @@ export class HttpServer implements HttpRoutes {
       res.destroy();
       return;
     }
+    const route = found.route.label;
     if ('tooLarge' in read) {
+      countHttpRequest(route, 413);
       this.limited('warn', `413 ${url.pathname}`, { path: url.pathname, received: read.received, limit: this.maxBodyBytes }, 'http request body over the limit: answered 413');
       res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`request body larger than ${this.maxBodyBytes} bytes\n`);
       return;
@@ -125,12 +131,18 @@ export class HttpServer implements HttpRoutes {
         headers: req.headers, body: read.body, params: found.params,
       };
       const answer = await found.route.handler(request, { req, res });
-      if (res.headersSent || res.destroyed) return;
+      if (res.headersSent || res.destroyed) {
+        countHttpRequest(route, res.statusCode);
+        return;
+      }
+      countHttpRequest(route, answer.status);
       res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
     } catch (err) {
       // Log the path only: bodies can carry message text and tokens.
       this.limited('error', `500 ${url.pathname}`, { err: (err as Error).message, path: url.pathname }, 'http handler failed');
-      if (!res.headersSent && !res.destroyed) res.writeHead((err as { status?: number }).status ?? 500, { 'content-type': 'text/plain' }).end('error\n');
+      const status = (err as { status?: number }).status ?? 500;
+      countHttpRequest(route, status);
+      if (!res.headersSent && !res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end('error\n');
     }
   }
 

@@ -5,6 +5,7 @@ import { GatewayError } from '../component/errors';
 import { decryptString, encryptString } from './crypto';
 import type { KeyValue } from './types';
 import { KeyedMutex } from '../keyed-mutex';
+import { recordStoreOperation, type StoreOperation } from '../metrics';
 
 export interface Registration {
   jid: string;
@@ -229,17 +230,30 @@ export class GatewayStore {
     }
   }
 
+  /** withRetry, timed for /metrics (the retry and its pause included: that is what callers wait). */
+  private async measured<T>(operation: StoreOperation, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = await this.withRetry(work);
+      ok = true;
+      return result;
+    } finally {
+      recordStoreOperation(operation, performance.now() - started, ok);
+    }
+  }
+
   private async read<T>(key: string): Promise<T | undefined> {
-    return (await this.withRetry(() => this.keyv.get<T>(key))) ?? undefined;
+    return (await this.measured('read', () => this.keyv.get<T>(key))) ?? undefined;
   }
 
   private async write(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    const ok = await this.withRetry(() => this.keyv.set(key, value, ttlMs));
+    const ok = await this.measured('write', () => this.keyv.set(key, value, ttlMs));
     if (!ok) throw new Error('the store did not accept a write');
   }
 
   private async erase(key: string): Promise<boolean> {
-    return this.withRetry(() => this.keyv.delete(key));
+    return this.measured('erase', () => this.keyv.delete(key));
   }
 
   /** Callers hold the lock for indexKey. Returns the new size when the entry was added, else 1. */

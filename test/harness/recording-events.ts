@@ -46,6 +46,7 @@ export function recordingEvents(): { xmpp: XmppUser; log: RecordedEvent[]; rooms
         presence: (p) => record('contactPresence', peer, p),
         delivered: (ref) => record('receipt', { peer, ...ref }),
         failed: (ref, error) => record('messageError', { peer, ...ref }, error),
+        reacted: (change) => record('reacted', peer, change),
       };
       contacts.set(peer, c);
     }
@@ -107,6 +108,9 @@ export function recordingEvents(): { xmpp: XmppUser; log: RecordedEvent[]; rooms
       },
       message: (nick, body, { id, legacyId, ...meta } = {}) => {
         if (joined()) record('room.message', name, { nick, body, id: id ?? legacyId, ...(legacyId && id ? { legacyId } : {}), ...meta });
+      },
+      reacted: (nick, change) => {
+        if (joined()) record('room.reacted', name, nick, change);
       },
       error: (error, stanzaId) => {
         if (joined()) record('room.error', name, error, stanzaId);

@@ -36,7 +36,7 @@ describe('parseConfig defaults', () => {
     expect(config).toEqual({
       xmpp: { host: '127.0.0.1', port: 5347, reconnect: { initialDelayMs: 1000, maxDelayMs: 60000 }, queueLimit: 10000, backlogPauseKb: 1024 },
       storage: { encryptionKey: KEY },
-      http: { enabled: true, host: '127.0.0.1', port: 8080 },
+      http: { enabled: true, host: '127.0.0.1', port: 8080, metrics: true },
       logging: { level: 'info', format: 'auto' },
       restore: { concurrency: 5, perSecond: 10 },
       shutdown: { drainTimeoutMs: 10000 },
@@ -64,7 +64,7 @@ transports:
     );
     expect(config.xmpp).toEqual({ host: 'xmpp.internal', port: 5348, reconnect: { initialDelayMs: 50, maxDelayMs: 60000 }, queueLimit: 5, backlogPauseKb: 1024 });
     expect(config.storage.url).toBe('postgres://gw@db/gw');
-    expect(config.http).toEqual({ enabled: false, host: '127.0.0.1', port: 8080, publicUrl: 'https://gw.example.org/' });
+    expect(config.http).toEqual({ enabled: false, host: '127.0.0.1', port: 8080, publicUrl: 'https://gw.example.org/', metrics: true });
     expect(config.logging.level).toBe('debug');
     expect(config.access.allow).toEqual(['example.org', 'bob@example.net']);
     expect(config.transports[0]).toEqual({

@@ -8,7 +8,7 @@ import { GatewayProcess } from '../../harness/gateway-process';
 import { Ngircd, ngircdAvailable } from '../../harness/ngircd';
 import { tempDir } from '../../harness/ports';
 import { Prosody } from '../../harness/prosody';
-import { errorCondition, registerForm, TestClient, xml } from '../../harness/xmpp-client';
+import { errorCondition, mamQuery, registerForm, TestClient, xml } from '../../harness/xmpp-client';
 import { RawIrcClient } from '../irc/raw-client';
 import { fixedServerOptions } from '../irc/helpers';
 
@@ -117,6 +117,50 @@ run('gateway restarts with users in rooms', () => {
     await left;
     expect(await selfPing(carol, `${room}/carol9`)).toBe('not-acceptable');
     expect(await selfPing(carol, `#never@${DOMAIN}/carol9`)).toBe('not-acceptable');
+  });
+
+  test('room history (MAM) survives kill -9: the last lines come back in pages, and only to users in the room', async () => {
+    gateway = await GatewayProcess.create(gatewayConfig(prosody, ircd.port));
+    await gateway.start();
+    const room = `#history@${DOMAIN}`;
+    const gina = await TestClient.connect(prosody, 'gina12');
+    const hank = await TestClient.connect(prosody, 'hank12');
+    clients.push(gina, hank);
+    for (const c of [gina, hank]) await c.send(xml('presence'));
+    const ivan = await RawIrcClient.connect(ircd.port, 'ivan12');
+    raws.push(ivan);
+    ivan.send('JOIN #history');
+    await ivan.waitFor((l) => l.command === '366' && l.params[1] === '#history');
+    await registerAndJoin(gina, 'gina12', room);
+    for (let i = 1; i <= 12; i++) ivan.send(`PRIVMSG #history :line ${i}`);
+    await gina.waitFor((el) => el.name === 'message' && el.getChildText('body') === 'line 12', 10000, 'line 12');
+    await gina.send(xml('message', { to: room, type: 'groupchat', id: 'own-1' }, xml('body', {}, 'my own line')));
+    await gina.waitFor((el) => el.name === 'message' && el.attrs.id === 'own-1', 10000, 'reflection');
+    // Written down before the crash (the archive writes behind the live messages).
+    const deadline = Date.now() + 10000;
+    let stored = 0;
+    while (stored < 13 && Date.now() < deadline) stored = (await mamQuery(gina, room, { max: 50 })).messages.length;
+    expect(stored).toBe(13);
+
+    await gateway.kill('SIGKILL');
+    gina.received.length = 0;
+    await gateway.start();
+    await gina.waitFor(selfPresence(room, 'gina12'), 20000, 'gina back in the room');
+
+    const last = await mamQuery(gina, room, { max: 5, before: true });
+    expect(last.fin.attrs.type).toBe('result');
+    expect(last.messages.map((m) => m.getChildText('body'))).toEqual(['line 9', 'line 10', 'line 11', 'line 12', 'my own line']);
+    expect(last.messages.map((m) => m.attrs.from)).toEqual([...Array(4).fill(`${room}/ivan12`), `${room}/gina12`]);
+    const fin = last.fin.getChild('fin', 'urn:xmpp:mam:2')!;
+    expect(fin.attrs.complete).not.toBe('true');
+    const first = fin.getChild('set', 'http://jabber.org/protocol/rsm')!.getChildText('first')!;
+    const before = await mamQuery(gina, room, { max: 5, before: first });
+    expect(before.messages.map((m) => m.getChildText('body'))).toEqual(['line 4', 'line 5', 'line 6', 'line 7', 'line 8']);
+
+    // hank is registered but not in the room: its history is not his to read.
+    expect((await hank.iq('set', DOMAIN, registerForm({ nick: 'hank12' }))).attrs.type).toBe('result');
+    const refused = await hank.iq('set', room, xml('query', { xmlns: 'urn:xmpp:mam:2' }));
+    expect(errorCondition(refused)).toBe('forbidden');
   });
 
   test('SIGTERM right after 15 groupchat messages: every accepted message reaches IRC or comes back as an error', async () => {

@@ -101,6 +101,14 @@ run('IRC end to end through Prosody and the gateway', () => {
     expect(conditionOf(error)).toBe('not-authorized');
   });
 
+  test('the vCard of an IRC user comes from WHOIS: real name, nick, user@host', async () => {
+    const answer = await alice.iq('get', `bob@${DOMAIN}`, xml('vCard', { xmlns: 'vcard-temp' }));
+    const card = answer.getChild('vCard', 'vcard-temp');
+    expect(card?.getChildText('FN')).toBe('raw test client');
+    expect(card?.getChildText('NICKNAME')).toBe('bob');
+    expect(card?.getChildText('NOTE')).toMatch(/^bob!~?bob@/);
+  });
+
   test('after ngircd restarts, the XMPP user is back in the room without doing anything', async () => {
     const room = `#persist@${DOMAIN}`;
     const isSelf = (el: Element) => el.name === 'presence' && el.attrs.from === `${room}/alice`;

@@ -7,6 +7,10 @@ export interface Script {
   password?: string;
   /** Never answer anything (registration timeout). */
   silent?: boolean;
+  /** More ISUPPORT tokens in the 005 line (e.g. CHATHISTORY=20). */
+  isupport?: string[];
+  /** Sees every line first (tags included); returning true skips the server's own answer. */
+  onLine?(line: string, send: (line: string) => void, nick: string): boolean | void;
 }
 
 /**
@@ -15,6 +19,7 @@ export interface Script {
  */
 export class ScriptedIrcServer {
   readonly received: string[] = [];
+  private readonly waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   private readonly sockets = new Set<Socket>();
   /** Every connection accepted so far, closed or not. */
   acceptedConnections = 0;
@@ -49,7 +54,12 @@ export class ScriptedIrcServer {
         const line = buffer.slice(0, i);
         buffer = buffer.slice(i + 2);
         this.received.push(line);
-        if (script.silent) continue;
+        for (const w of [...this.waiters]) {
+          if (!w.match(line)) continue;
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+        if (script.silent || script.onLine?.(line, send, nick)) continue;
         const words = line.split(' ');
         const command = words[0].startsWith('@') ? words[1] : words[0];
         const rest = words[0].startsWith('@') ? words.slice(2) : words.slice(1);
@@ -70,7 +80,7 @@ export class ScriptedIrcServer {
           }
         } else if (command === 'CAP' && rest[0] === 'END') {
           send(`:scripted.test 001 ${nick} :Welcome`);
-          send(`:scripted.test 005 ${nick} PREFIX=(ov)@+ CHANTYPES=# CHANMODES=b,k,l,imnst :are supported`);
+          send(`:scripted.test 005 ${nick} ${['PREFIX=(ov)@+', 'CHANTYPES=#', 'CHANMODES=b,k,l,imnst', ...(script.isupport ?? [])].join(' ')} :are supported`);
         } else if (command === 'JOIN') {
           send(`:${nick}!u@h JOIN ${rest[0]}`);
           send(`:scripted.test 353 ${nick} = ${rest[0]} :${nick} @op`);
@@ -82,6 +92,25 @@ export class ScriptedIrcServer {
     });
   }
 
+  /** The first line received (already or later) that matches. */
+  waitForLine(match: (line: string) => boolean, timeoutMs = 10000): Promise<string> {
+    const seen = this.received.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiter = { match, resolve: (line: string) => { clearTimeout(timer); resolve(line); } };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`no such line within ${timeoutMs} ms; received:\n${this.received.join('\n')}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Closes every client connection and keeps listening (the clients reconnect). */
+  dropConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   inject(line: string): void {
     for (const s of this.sockets) s.write(`${line}\r\n`);
   }
@@ -90,4 +119,34 @@ export class ScriptedIrcServer {
     for (const s of this.sockets) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+export const IRCV3_CAPS = ['server-time', 'message-tags', 'echo-message', 'batch', 'draft/chathistory'];
+
+export type ScriptedHistory = Map<string, { live?: string[]; batch: string[] }>;
+
+/**
+ * A scripted server that answers `CHATHISTORY LATEST <channel> ...` with a chathistory batch of
+ * the lines set for the channel in `history` (after its "live" lines, sent outside the batch).
+ */
+export function historyServer(script: { isupport?: string[]; caps?: string[] } = {}): { started: Promise<ScriptedIrcServer>; history: ScriptedHistory } {
+  const history: ScriptedHistory = new Map();
+  let batches = 0;
+  const started = ScriptedIrcServer.start({
+    caps: script.caps ?? IRCV3_CAPS,
+    isupport: script.isupport ?? ['CHATHISTORY=20'],
+    onLine: (line, send) => {
+      const request = /^CHATHISTORY LATEST (\S+) \S+ \d+$/.exec(line);
+      if (!request) return false;
+      const scripted = history.get(request[1]) ?? { batch: [] };
+      for (const live of scripted.live ?? []) send(live);
+      const id = `b${++batches}`;
+      send(`:scripted.test BATCH +${id} chathistory ${request[1]}`);
+      // Each scripted line starts with its own tags: the batch tag joins them.
+      for (const l of scripted.batch) send(`@batch=${id};${l.slice(1)}`);
+      send(`:scripted.test BATCH -${id}`);
+      return true;
+    },
+  });
+  return { started, history };
 }

@@ -53,6 +53,12 @@ run('SMS: corrections, replies and reactions become text', () => {
     expect(features).not.toContain('urn:xmpp:chat-markers:0');
   });
 
+  test('the vCard of a number carries it formatted for reading', async () => {
+    const answer = await alice.iq('get', `${PEER}@${DOMAIN}`, xml('vCard', { xmlns: 'vcard-temp' }));
+    expect(answer.attrs.type).toBe('result');
+    expect(answer.getChild('vCard', 'vcard-temp')?.getChildText('FN')).toBe('+44 7911 123457');
+  });
+
   test('a correction arrives as "* corrected text"', async () => {
     const before = fake.messages.length;
     await alice.send(xml('message', { to: `${PEER}@${DOMAIN}`, type: 'chat', id: 'c1' }, xml('body', {}, 'see you at 6')));

@@ -75,6 +75,24 @@ describe('UserSession', () => {
     expect(directory.size).toBe(0);
   });
 
+  test('a reply from the network names the answered message by its id in the room; reactions arrive as whole sets', () => {
+    const { s, sent } = session();
+    s.addPendingJoin('#c', 'ann', 'ann@example.org/pc');
+    const room = s.xmpp.room('#c');
+    room.setOccupants([{ nick: 'ann', role: 'participant', affiliation: 'none' }, { nick: 'bob', role: 'participant', affiliation: 'none' }]);
+    room.joined('ann');
+    sent.length = 0;
+    room.message('bob', 'yes', { legacyId: 'm2', replyTo: { legacyId: 'm1' } });
+    expect(sent[0].getChild('reply', 'urn:xmpp:reply:0')?.attrs.id).toBe('m1');
+    room.reacted('bob', { legacyId: 'm1', add: ['👍'] });
+    room.reacted('bob', { legacyId: 'm1', add: ['🎉'] });
+    room.reacted('bob', { legacyId: 'm1', remove: ['👍'] });
+    const sets = sent.slice(1).map((el) => el.getChild('reactions', 'urn:xmpp:reactions:0')!.getChildren('reaction').map((r) => r.text()));
+    expect(sets).toEqual([['👍'], ['👍', '🎉'], ['🎉']]);
+    expect(sent[1].attrs).toMatchObject({ from: '#c@irc.example.org/bob', type: 'groupchat' });
+    expect(sent[1].getChild('reactions', 'urn:xmpp:reactions:0')?.attrs.id).toBe('m1');
+  });
+
   test('at shutdown the user sees rooms and transport go offline once, and nothing after', () => {
     const { s, sent } = session();
     s.addPendingJoin('#c', 'ann', 'ann@example.org/pc');
