@@ -3,6 +3,7 @@
  * XMPP side, so the core only decides what to say and to whom.
  */
 import xml, { type Element } from '@xmpp/xml';
+import { capsElement, type Caps } from './caps';
 import type { GatewayError } from './errors';
 import { NS } from './namespaces';
 import { delayElement, errorElement, oobElements, xmlSafe } from './stanzas';
@@ -60,14 +61,17 @@ export function errorMessage(from: string, to: string, id: string | undefined, e
   return xml('message', { from, to, type: 'error', id }, errorElement(error));
 }
 
-export function contactPresence(from: string, to: string, p: { available: boolean; show?: PresenceShow; status?: string }): Element {
+/** `caps` go with available presences only (XEP-0115). */
+export function contactPresence(from: string, to: string, p: { available: boolean; show?: PresenceShow; status?: string }, caps?: Caps): Element {
   return xml('presence', { from, to, type: p.available ? undefined : 'unavailable' },
-    p.show ? xml('show', {}, p.show) : undefined, p.status ? xml('status', {}, xmlSafe(p.status)) : undefined);
+    p.show ? xml('show', {}, p.show) : undefined, p.status ? xml('status', {}, xmlSafe(p.status)) : undefined,
+    p.available && caps ? capsElement(caps) : undefined);
 }
 
 /** Presence of the transport itself, mirroring the legacy connection. */
-export function transportPresence(from: string, to: string, online: boolean, text?: string): Element {
-  return xml('presence', { from, to, type: online ? undefined : 'unavailable' }, text ? xml('status', {}, xmlSafe(text)) : undefined);
+export function transportPresence(from: string, to: string, online: boolean, text?: string, caps?: Caps): Element {
+  return xml('presence', { from, to, type: online ? undefined : 'unavailable' }, text ? xml('status', {}, xmlSafe(text)) : undefined,
+    online && caps ? capsElement(caps) : undefined);
 }
 
 /** Subscription management and probes from one of the gateway's JIDs. */

@@ -3,6 +3,7 @@ import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
 import type { ChatState, Contact, IncomingMeta, PresenceShow, ReactionChange } from './adapter';
 import type { ReactionSets } from './reactions';
+import type { Caps } from '../component/caps';
 import type { GatewayError } from './errors';
 import { chatMessage, chatStateMessage, contactPresence, errorMessage, reactionsMessage, receiptMessage } from '../component/messages';
 import { countLegacyMessage } from '../metrics';
@@ -18,6 +19,8 @@ export interface ContactHost {
   archive?(localpart: string, entry: { id: string; stanza: Element; ts?: number }): void;
   /** The user's reaction sets (shared by all contacts and rooms of the session). */
   reactions: ReactionSets;
+  /** XEP-0115 caps of contacts, for their available presences. */
+  caps?(): Caps | undefined;
 }
 
 export type ContactPresence = { available: boolean; show?: PresenceShow; status?: string };
@@ -78,7 +81,7 @@ export class ContactHandle implements Contact {
 
   presence(p: ContactPresence): void {
     this.lastPresence = p;
-    this.host.send(contactPresence(this.address, this.host.jid, p));
+    this.host.send(contactPresence(this.address, this.host.jid, p, this.host.caps?.()));
   }
 
   delivered(ref: { id: string; fromResource?: string }): void {

@@ -1,4 +1,5 @@
 import type { Element } from '@xmpp/xml';
+import { CAPS_NODE, capsVer, type Caps } from '../component/caps';
 import { MAM_FEATURES } from '../component/mam';
 import { NS } from '../component/namespaces';
 import { discoInfoResult, discoItemsResult, type DiscoIdentity } from '../component/service-answers';
@@ -26,9 +27,40 @@ function roomFeatures(ctx: TransportContext): string[] {
   return [...messagingFeatures(ctx), NS.ping, 'http://jabber.org/protocol/muc#self-ping-optimization', NS.stanzaId, ...(ctx.history ? MAM_FEATURES : [])];
 }
 
+export interface EntityInfo {
+  identities: DiscoIdentity[];
+  features: string[];
+}
+
+/** The transport domain itself. */
+export function domainInfo(ctx: TransportContext): EntityInfo {
+  return {
+    identities: [{ category: 'gateway', type: ctx.adapter.identity.type, name: ctx.adapter.identity.name }],
+    features: [...new Set([...CORE_FEATURES, ...ctx.adapter.features, ...(ctx.history ? MAM_FEATURES : [])])],
+  };
+}
+
+/**
+ * Every contact of the transport: the same for all of them (no name in the identity: the roster
+ * and the vCard carry names), so clients learn one caps hash per transport.
+ */
+export function contactInfo(ctx: TransportContext): EntityInfo {
+  return { identities: [{ category: 'client', type: 'pc' }], features: [NS.discoInfo, NS.receipts, NS.chatStates, NS.vcard, ...messagingFeatures(ctx)] };
+}
+
+export function capsOf(info: EntityInfo): Caps {
+  return { node: CAPS_NODE, ver: capsVer(info.identities, info.features) };
+}
+
 export async function discoInfo(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {
   const { local } = splitJid(iq.attrs.to ?? '');
   const node: string | undefined = query.attrs.node;
+  if (node?.startsWith(`${CAPS_NODE}#`)) {
+    // XEP-0115: the features behind a hash this gateway sent in a presence.
+    const info = local ? (ctx.adapter.parseAddress(local).kind === 'contact' ? contactInfo(ctx) : undefined) : domainInfo(ctx);
+    if (!info || node !== `${CAPS_NODE}#${capsOf(info).ver}`) throw new GatewayError('item-not-found', `No such node: ${node}`);
+    return discoInfoResult(iq, node, info.identities, info.features);
+  }
   if (node === NS.commands) return discoInfoResult(iq, node, [{ category: 'automation', type: 'command-list', name: 'Gateway commands' }], []);
   if (node) {
     const user = bare(iq.attrs.from ?? '');
@@ -40,8 +72,8 @@ export async function discoInfo(ctx: TransportContext, iq: Element, query: Eleme
     return discoInfoResult(iq, node, [{ category: 'automation', type: 'command-node', name: found.command.name }], [NS.commands, NS.data]);
   }
   if (!local) {
-    return discoInfoResult(iq, node, [{ category: 'gateway', type: ctx.adapter.identity.type, name: ctx.adapter.identity.name }],
-      [...CORE_FEATURES, ...ctx.adapter.features, ...(ctx.history ? MAM_FEATURES : [])]);
+    const info = domainInfo(ctx);
+    return discoInfoResult(iq, node, info.identities, info.features);
   }
   const address = ctx.adapter.parseAddress(local);
   const custom = await ctx.adapter.discoInfo?.(local, bare(iq.attrs.from ?? ''));
@@ -53,7 +85,8 @@ export async function discoInfo(ctx: TransportContext, iq: Element, query: Eleme
   if (address.kind === 'room') {
     return discoInfoResult(iq, node, [{ category: 'conference', type: 'text', name: address.display }], [NS.muc, 'muc_nonanonymous', 'muc_open', 'muc_unsecured', NS.discoInfo, ...roomFeatures(ctx)]);
   }
-  return discoInfoResult(iq, node, [{ category: 'client', type: 'pc', name: address.display }], [NS.discoInfo, NS.receipts, NS.chatStates, NS.vcard, ...messagingFeatures(ctx)]);
+  const info = contactInfo(ctx);
+  return discoInfoResult(iq, node, info.identities, info.features);
 }
 
 export async function discoItems(ctx: TransportContext, iq: Element, query: Element): Promise<Element> {

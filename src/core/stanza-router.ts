@@ -9,7 +9,7 @@ import { gatewayJidResult, gatewayPromptResult, versionResult } from '../compone
 import { bare, errorReply, iqResult, splitJid } from '../component/stanzas';
 import { executeCommand } from './adhoc';
 import { handleChatMessage, sendWelcome } from './commands/chat';
-import { discoInfo, discoItems } from './disco';
+import { capsOf, contactInfo, discoInfo, discoItems } from './disco';
 import type { MessageReferences } from './adapter';
 import { GatewayError, toGatewayError } from './errors';
 import type { History } from './history';
@@ -203,7 +203,7 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
     if (!local && session) ctx.send(session.transportPresence(from));
     else if (local) {
       const known = session?.contacts.get(local)?.lastPresence;
-      if (known) ctx.send(contactPresence(me, user, { available: known.available }));
+      if (known) ctx.send(contactPresence(me, user, { available: known.available }, capsOf(contactInfo(ctx))));
       // Ask back so the user's roster shows a two-way subscription.
       ctx.send(subscriptionPresence(me, user, 'subscribe'));
     }
@@ -215,7 +215,7 @@ async function routePresence(ctx: TransportContext, presence: Element): Promise<
       else ctx.send(subscriptionPresence(me, from, 'unsubscribed'));
     } else {
       const known = session?.contacts.get(local)?.lastPresence;
-      if (known) ctx.send(contactPresence(me, from, { available: known.available, status: known.status }));
+      if (known) ctx.send(contactPresence(me, from, { available: known.available, status: known.status }, capsOf(contactInfo(ctx))));
     }
     return;
   }

@@ -4,6 +4,8 @@ import type { Adapter, AdapterModule } from './adapter';
 import { builtinCommands } from './builtin-commands';
 import { Archive } from './archive';
 import { History } from './history';
+import { capsOf, contactInfo, domainInfo } from './disco';
+import type { Caps } from '../component/caps';
 import { MessageFeatures } from './message-features';
 import { MessageIdMap } from './message-ids';
 import { OccupantDirectory } from './occupants';
@@ -141,7 +143,10 @@ export class Transport {
       }
       void roster.ensureContact(user, { localpart, name: display });
     };
+    let caps: { transport: Caps; contact: Caps } | undefined;
     this.sessions = new SessionManager(this.adapter, store, {
+      // Computed once, from the same lists disco#info answers with.
+      caps: () => (caps ??= { transport: capsOf(domainInfo(this.context)), contact: capsOf(contactInfo(this.context)) }),
       domain: this.domain, send, logger: log, directory: new OccupantDirectory(), recordId, history: this.history, inRoster,
     }, {
       restoreConcurrency: config.restore.concurrency,

@@ -7,6 +7,7 @@ import { ReactionSets } from './reactions';
 import { OccupantDirectory } from './occupants';
 import { RoomHandle, type RoomHost } from './room';
 import type { RoomMemory, RoomSnapshot } from './room-memory';
+import type { Caps } from '../component/caps';
 import { transportPresence } from '../component/messages';
 
 export interface SessionContext {
@@ -21,6 +22,8 @@ export interface SessionContext {
   inRoster?(user: string, localpart: string, name?: string): void;
   /** Where messages are archived (XEP-0313); absent: no history. */
   history?: History;
+  /** XEP-0115 hashes of the transport's and its contacts' disco#info, sent in their presences. */
+  caps?(): { transport: Caps; contact: Caps };
 }
 
 /**
@@ -93,6 +96,7 @@ export class UserSession {
         inRoster: this.ctx.inRoster && !this.anonymous ? (l, name) => this.ctx.inRoster!(this.jid, l, name) : undefined,
         archive: this.ctx.history && !this.anonymous ? (l, entry) => this.ctx.history!.chatMessage(this.jid, l, entry) : undefined,
         reactions: this.reactions,
+        caps: () => this.ctx.caps?.().contact,
       });
       this.contacts.set(localpart, contact);
     }
@@ -110,7 +114,7 @@ export class UserSession {
   }
 
   transportPresence(to: string = this.jid): Element {
-    return transportPresence(this.ctx.domain, to, this.status.online, this.status.text);
+    return transportPresence(this.ctx.domain, to, this.status.online, this.status.text, this.ctx.caps?.().transport);
   }
 
   /** Join bookkeeping: the resource waits for the legacy network's answer (room.joined / joinFailed). */
