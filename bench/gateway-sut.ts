@@ -37,7 +37,8 @@ export class GatewaySut implements SystemUnderTest {
       xmpp: { host: '127.0.0.1', port: prosody.componentPort },
       // No key: the gateway creates gateway.key beside the store on first start.
       storage: { url: `sqlite://${join(dir, 'gateway.sqlite')}` },
-      http: { enabled: true, host: '127.0.0.1', port: httpPort },
+      // BENCH_METRICS=0: without /metrics (prom-client not loaded), to see what metrics cost.
+      http: { enabled: true, host: '127.0.0.1', port: httpPort, metrics: process.env.BENCH_METRICS !== '0' },
       logging: { level: 'warn' },
       // biboumi's archive is off in the bench (see biboumi-sut.ts); ours too, so both relay alike.
       // BENCH_ARCHIVE=1 measures the relay with history kept.

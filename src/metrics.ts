@@ -11,6 +11,7 @@
  * fixed lists (stanza kinds and types, RFC 6120 conditions, session states...). Anything a
  * remote party chose is folded into 'other'; a JID never becomes a label.
  */
+import { registerProcessMetrics } from './metrics-process';
 import type { Element } from '@xmpp/xml';
 import type * as Prom from 'prom-client';
 
@@ -274,7 +275,6 @@ async function build(): Promise<MetricsEndpoint> {
     help: 'Time of one store operation (read, write, erase), its retry included.',
     labelNames: ['operation'], buckets: STORE_BUCKETS, registers,
   });
-  // A 100 ms event-loop sampling period instead of 10 ms: ten wake-ups a second when idle, not a hundred.
-  prom.collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 100 });
+  registerProcessMetrics(prom, registry, METRIC_PREFIX);
   return { contentType: registry.contentType, text: () => registry.metrics() };
 }

@@ -4,6 +4,7 @@
  * (exponential backoff with jitter, retrying from the very first failure), the outgoing flood
  * queue, and readable errors for a first login.
  */
+import type { Socket } from 'node:net';
 import { Client, type ClientOptions } from 'irc-framework';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../src/core/errors';
@@ -11,6 +12,8 @@ import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { reconnectDelay } from './backoff';
 import { FloodQueue, type QueuedLine } from './flood-queue';
 import type { InboundGate } from './inbound-gate';
+import type { PaceTicket } from './connect-pace';
+import { identityOf, type UserIdentity } from './network-identity';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
 import { transportFor } from './transport';
@@ -26,9 +29,14 @@ export interface ConnectionHooks {
 const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT']);
 const MAX_NICK_RETRIES = 3;
 
-function describeSocketError(err: unknown, where: string): GatewayError {
+/** `source`: the per-user address the socket was bound to, if any. */
+function describeSocketError(err: unknown, where: string, source?: string): GatewayError {
   if (err instanceof GatewayError) return err;
   const error = err as { code?: string; message?: string } | undefined;
+  // Without a bound address the same code means something else (e.g. no ephemeral port left).
+  if (source && error?.code === 'EADDRNOTAVAIL') {
+    return new GatewayError('internal-server-error', `The gateway cannot connect to ${where} from the source address it assigned you (EADDRNOTAVAIL); its operator must route options.sourceAddresses to this host.`);
+  }
   if (error?.code && UNREACHABLE.has(error.code)) {
     return new GatewayError('remote-server-not-found', `Cannot reach the IRC server ${where} (${error.code}).`);
   }
@@ -75,6 +83,14 @@ export class IrcConnection {
   private authFailed?: GatewayError;
   private readonly transport: ClientOptions['transport'];
   private queueRunning = false;
+  /** The user's identd answer, WEBIRC host, source address and connection pace (none when not configured). */
+  private readonly identity?: UserIdentity;
+  /** This attempt's place in the server's connection pace. */
+  private ticket?: PaceTicket;
+  /** The current attempt's TCP socket once connected (under TLS, if any). */
+  private socket?: Socket;
+  /** The per-user source address the current attempt binds to. */
+  private source?: string;
   /** SASL succeeded on this connection (otherwise a password goes to NickServ). */
   saslDone = false;
   /** The nick to register with: the registration's, or the last one the user changed to. */
@@ -89,14 +105,23 @@ export class IrcConnection {
     private readonly outbound: OutboundPolicy,
     /** The transport's flow control; every socket this connection opens joins it. */
     private readonly gate?: InboundGate,
+    identity?: UserIdentity,
   ) {
     this.nick = settings.nick;
+    this.identity = identity ?? identityOf(settings);
     this.transport = transportFor(options.fallbackEncoding);
     this.queue = new FloodQueue(options.flood, (line) => this.client?.raw(line));
   }
 
   get where(): string {
     return `${this.settings.host}:${this.settings.port}`;
+  }
+
+  /** Both ends of the current TCP connection (what an ident query names), while connected. */
+  get endpoint(): { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } | undefined {
+    const socket = this.socket;
+    if (!socket || socket.destroyed || socket.localPort === undefined || socket.remotePort === undefined) return undefined;
+    return { localAddress: socket.localAddress ?? '', localPort: socket.localPort, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort };
   }
 
   /** Registered on IRC: lines can be sent. */
@@ -197,21 +222,53 @@ export class IrcConnection {
       }
     }));
     client.on('socket close', guarded(log, 'socket close', (err: unknown) => this.onClose(client, err)));
+    this.attachIdentity(client);
     this.hooks.attach(client);
-    // Vetted on every attempt, reconnects included, and connected by address (TLS still checks
-    // the name) so a changed DNS answer cannot redirect the socket. A fixed server is the admin's.
-    this.outbound.vet(s.host, s.port, { trusted: this.options.server !== undefined }).then((target) => {
-      if (client === this.client && !this.stopped) this.connectClient(client, target.address, target.servername);
+    const current = () => client === this.client && !this.stopped;
+    // Every attempt, reconnects included, takes its turn in the server's connection pace; a first
+    // login (a user waiting for the registration's answer) goes first.
+    const ticket = this.identity?.slot(s.host, this.pendingFirst !== undefined);
+    this.ticket = ticket;
+    (ticket?.granted ?? Promise.resolve(true)).then((granted) => {
+      if (!granted || !current()) return;
+      // Vetted on every attempt and connected by address (TLS still checks the name) so a
+      // changed DNS answer cannot redirect the socket. A fixed server is the admin's.
+      this.outbound.vet(s.host, s.port, { trusted: this.options.server !== undefined }).then((target) => {
+        if (current()) this.connectClient(client, target.address, target.servername, target.family);
+      }, (err: unknown) => {
+        if (current()) this.onClose(client, err);
+      });
     }, (err: unknown) => {
-      if (client === this.client && !this.stopped) this.onClose(client, err);
+      if (current()) this.onClose(client, err);
     });
   }
 
-  private connectClient(client: Client, address: string, servername: string | undefined): void {
+  /** Ident registration and WEBIRC, per connection attempt. */
+  private attachIdentity(client: Client): void {
+    const identity = this.identity;
+    const log = this.logger;
+    client.on('raw socket connected', guarded(log, 'raw socket connected', (socket: Socket) => {
+      if (client !== this.client) return;
+      this.socket = socket;
+      identity?.connected(socket, this.settings.username);
+    }));
+    if (!identity) return;
+    // Emitted right before irc-framework sends CAP LS, NICK and USER: WEBIRC must come first.
+    client.on('socket connected', guarded(log, 'socket connected', () => {
+      const localAddress = this.socket?.localAddress;
+      if (client !== this.client || !localAddress) return;
+      const line = identity.webircLine(this.settings.host, localAddress);
+      if (line) client.raw(line);
+    }));
+  }
+
+  private connectClient(client: Client, address: string, servername: string | undefined, family: 4 | 6): void {
     const s = this.settings;
+    this.source = this.identity?.sourceAddress(family);
     client.connect({
       host: address,
       servername,
+      outgoing_addr: this.source,
       port: s.port,
       tls: s.tls,
       rejectUnauthorized: s.verifyCertificate,
@@ -221,7 +278,9 @@ export class IrcConnection {
       // The account is the registered nick, whatever nick the user is using now.
       account: s.password ? { account: s.nick, password: s.password } : {},
       encoding: 'utf8',
-      version: this.options.version,
+      // Empty: irc-framework would answer CTCP VERSION itself, past the flood queue and the rate
+      // limit; the gateway's own CTCP handling (ctcp.ts) answers instead.
+      version: '',
       enable_echomessage: true,
       auto_reconnect: false,
       transport: this.transport,
@@ -231,18 +290,21 @@ export class IrcConnection {
 
   private onClose(client: Client, err: unknown): void {
     if (client !== this.client) return;
+    if (this.source && (err as { code?: string } | undefined)?.code === 'EADDRNOTAVAIL') {
+      this.logger.error({ source: this.source }, 'cannot bind the per-user source address: options.sourceAddresses must be routed to this host');
+    }
     const wasRegistered = this.queueRunning;
     this.queueRunning = false;
     this.queue.pause();
     if (this.pendingFirst) {
       this.failFirst(this.authFailed ?? (this.lastServerError
         ? new GatewayError('not-authorized', `The IRC server ${this.where} refused the connection: ${this.lastServerError}`)
-        : describeSocketError(err, this.where)));
+        : describeSocketError(err, this.where, this.source)));
       return;
     }
     const code = (err as { code?: string } | undefined)?.code;
     const reason = this.authFailed?.message ?? this.lastServerError
-      ?? (wasRegistered ? `The connection to ${this.where} was lost${code ? ` (${code})` : ''}.` : describeSocketError(err, this.where).message);
+      ?? (wasRegistered ? `The connection to ${this.where} was lost${code ? ` (${code})` : ''}.` : describeSocketError(err, this.where, this.source).message);
     if (this.stopped) {
       if (wasRegistered) this.hooks.lost(reason);
       return;
@@ -263,6 +325,10 @@ export class IrcConnection {
   }
 
   private closeClient(): void {
+    this.ticket?.cancel();
+    this.ticket = undefined;
+    this.socket = undefined;
+    this.source = undefined;
     const client = this.client;
     if (!client) return;
     this.queueRunning = false;

@@ -4,6 +4,7 @@ import { GatewayError } from '../../src/core/errors';
 import { InboundGate } from './inbound-gate';
 import { escapeLocalpart, isNick, parseLocalpart, unescapeLocalpart } from './address';
 import { ircOptionsSchema, type IrcOptions } from './options';
+import { attachIdentity, NetworkIdentity } from './network-identity';
 import { connectionSettings, registrationFields } from './registration';
 import type { IrcSession } from './session';
 
@@ -18,10 +19,15 @@ function ircSessionClass(): typeof IrcSession {
 
 const MUC = 'http://jabber.org/protocol/muc';
 
-export function createIrcAdapter(services: AdapterServices, options: IrcOptions): Adapter {
+export function createIrcAdapter(services: AdapterServices, configured: IrcOptions): Adapter {
+  // CTCP VERSION answers with the gateway's own name and version unless the admin set a text.
+  const software = services.software ? `${services.software.name} ${services.software.version}` : 'XMPP transport gateway';
+  const options: IrcOptions = { ...configured, version: configured.version ?? software };
   const defaultServer = options.server?.host.toLowerCase();
   const sessions = new Set<IrcSession>();
   const gate = new InboundGate();
+  // identd (when configured) starts listening now; connections wait for it (network-identity.ts).
+  const network = new NetworkIdentity(options, services.domain, services.logger.child({ transport: 'irc' }));
   return {
     identity: { type: 'irc', name: 'IRC gateway' },
     features: [MUC],
@@ -43,6 +49,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
     async login(request: LoginRequest): Promise<LegacySession> {
       const settings = connectionSettings(request.credentials, options);
       const logger = services.logger.child({ transport: 'irc', server: settings.host });
+      attachIdentity(settings, network.forUser(request.user));
       const session = new (ircSessionClass())({ settings, options, xmpp: request.xmpp, logger, gate, outbound: services.outbound });
       const logout = session.logout.bind(session);
       session.logout = async () => { sessions.delete(session); await logout(); };
@@ -100,6 +107,7 @@ export function createIrcAdapter(services: AdapterServices, options: IrcOptions)
 
     async close() {
       await Promise.all([...sessions].map((s) => s.logout().catch(() => undefined)));
+      await network.close();
     },
   };
 }

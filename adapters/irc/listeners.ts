@@ -6,6 +6,7 @@ import { ircToXmppText, stripFormatting } from './formatting';
 import type { WhoisReply } from './nickserv';
 import type { WhoisFields } from './whois-card';
 import { joinError } from './rooms';
+import type { ListedChannel } from './channel-list';
 import type { IrcSession } from './session';
 
 /** server-time older than this is shown as a delayed (replayed) message. */
@@ -77,7 +78,7 @@ function onMessage(session: IrcSession, kind: 'privmsg' | 'notice' | 'action', e
   }
   // Echo of our own private message; private history is not asked for.
   if (history || session.isSelf(event.nick)) return;
-  session.xmpp.contact(session.contactLocalpart(event.nick)).sendText(body, { legacyId, delay, action, type: 'chat', replyTo });
+  session.chatWith(event.nick).sendText(body, { legacyId, delay, action, type: 'chat', replyTo });
 }
 
 /** IRCv3 `+draft/react` / `+draft/unreact` with `+draft/reply` naming the message reacted to. */
@@ -110,16 +111,18 @@ function onIrcError(session: IrcSession, event: { error: string; reason?: string
   const reason = event.reason ? stripFormatting(event.reason) : event.error.replace(/_/g, ' ');
   // Before the join-error check, which would take this 442 for a refused JOIN.
   if (event.error === 'not_on_channel' && event.channel && session.rooms.notOnChannel(event.channel)) return;
+  if (session.extras.runner.refused(event)) return;
   if (event.channel) {
     const error = joinError(event.error, event.reason, event.channel)
       ?? new GatewayError(event.error === 'cannot_send_to_channel' || event.error === 'chanop_privs_needed' ? 'forbidden' : 'not-acceptable', `${event.channel}: ${reason}`);
     if (session.rooms.failed(event.channel, error)) return;
   }
   if (event.error === 'no_such_nick' && event.nick && session.nickserv.expects(event.nick)) return;
+  if (event.error === 'no_such_nick' && event.nick && session.extras.ctcp.noSuchNick(event.nick)) return;
   if (event.error === 'no_such_nick' && event.nick) {
     const last = session.lastSent.get(session.lower(event.nick));
     if (last) {
-      session.xmpp.contact(last.peer).failed({ id: last.id, fromResource: last.fromResource },
+      last.chat.failed({ id: last.id, fromResource: last.fromResource },
         new GatewayError('recipient-unavailable', `${event.nick} is not on IRC right now.`));
       return;
     }
@@ -137,6 +140,8 @@ function onNumeric(session: IrcSession, command: IrcCommand): void {
     const error = joinError(command.command === '403' ? 'no_such_channel' : 'need_registered_nick', reason, subject);
     if (error && session.rooms.failed(subject, error)) return;
   }
+  // A refusal of a moderation or configuration command (472 unknown mode...): the iq's answer.
+  if (session.extras.runner.refused({ error: command.command, reason: command.params.slice(1).join(' ') })) return;
   if (command.command === '437' && session.nickChange.pending) { // ERR_UNAVAILRESOURCE: nick temporarily held
     session.nickChange.pending.reject(new GatewayError('conflict', `${subject}: ${reason}`));
     return;
@@ -158,9 +163,7 @@ const HANDLERS: Record<string, Handler> = {
   tagmsg: (session, e: MessageEvent) => {
     onReaction(session, e);
     const typing = TYPING[e.tags?.['+typing'] ?? ''];
-    if (typing && e.nick && !session.isSelf(e.nick) && !session.isChannel(e.target)) {
-      session.xmpp.contact(session.contactLocalpart(e.nick)).chatState(typing);
-    }
+    if (typing && e.nick && !session.isSelf(e.nick) && !session.isChannel(e.target)) session.chatWith(e.nick).chatState(typing);
   },
   motd: (session, e: { motd?: string }) => {
     if (session.motdShown || !e.motd) return;
@@ -196,6 +199,7 @@ const HANDLERS: Record<string, Handler> = {
       session.nickChange.pending?.resolve();
     }
     session.rooms.onNick(e.nick, e.new_nick);
+    if (!self) session.extras.privateChats.renamed(e.nick, e.new_nick);
     if (self) session.keeper.check();
     else session.keeper.freed(e.nick);
   },
@@ -229,6 +233,12 @@ const HANDLERS: Record<string, Handler> = {
   'nick invalid': (session, e: { nick: string; reason: string }) => {
     session.nickChange.pending?.reject(new GatewayError('not-acceptable', `The server does not accept the nickname ${e.nick}.`));
   },
+  'ctcp request': (session, e: { nick?: string; target: string; type?: string | null; message?: string }) => session.extras.ctcp.request(e, session.isChannel(e.target)),
+  'ctcp response': (session, e: { nick?: string; type?: string; message?: string }) => session.extras.ctcp.answered(e),
+  pong: (session, e: { message?: string }) => session.extras.runner.pong(e.message),
+  banlist: (session, e: { channel: string; bans: { banned: string }[] }) => session.extras.bans.set(session.lower(e.channel), e.bans),
+  'channel list': (session, channels: ListedChannel[]) => session.extras.channelList.listed(channels),
+  'channel list end': (session) => session.extras.channelList.ended(),
   'irc error': (session, e: { error: string; reason?: string; channel?: string; nick?: string }) => onIrcError(session, e),
   'unknown command': (session, command: IrcCommand) => onNumeric(session, command),
 };

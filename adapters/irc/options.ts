@@ -2,8 +2,54 @@
 import { z } from 'zod';
 import { fallbackDecoder } from './decode';
 import { isHostname } from './address';
+import { isIP } from 'node:net';
+import { sourceRangeProblem, parseSourceRange } from './source-address';
+import { MAX_HOST_SUFFIX, WEBIRC_WORD } from './webirc';
 
 const host = z.string().refine(isHostname, { message: 'must be a host name or IPv4 address' });
+const webircWord = z.string().min(1).max(100).regex(WEBIRC_WORD, { message: 'must be one word (no spaces, not starting with ":")' });
+
+/** WEBIRC for one server (webirc.ts). */
+const webircSchema = z.object({
+  /** Agreed with the network's operators; it makes the server trust the host and address below. */
+  password: webircWord,
+  /** The gateway's name as the network knows it (shown in its logs). */
+  gateway: webircWord.default('xmpp-gateway'),
+  /** hashed: `<keyed hash of the JID>.<hostSuffix>`; fixed: `host` for everyone. */
+  hostMode: z.enum(['hashed', 'fixed']).default('hashed'),
+  host: host.optional(),
+  hostSuffix: host.refine((h) => h.length <= MAX_HOST_SUFFIX, { message: `must be at most ${MAX_HOST_SUFFIX} characters` }).optional(),
+}).strict().refine((w) => w.hostMode !== 'fixed' || w.host, { message: 'hostMode fixed needs a host', path: ['host'] });
+
+/** Real-network identity; none of it is on unless configured. */
+const identityOptions = {
+  /** RFC 1413 ident server answering for the gateway's own connections (identd.ts). */
+  identd: z.object({
+    host: z.string().refine((a) => isIP(a) !== 0, { message: 'must be an IP address (:: listens on every address)' }).default('::'),
+    /** 113 is where servers ask; 0 picks a free port (tests). */
+    port: z.number().int().min(0).max(65535).default(113),
+    /** One query must arrive and be answered within this time. */
+    timeoutMs: z.number().int().min(100).default(10000),
+    maxConnections: z.number().int().min(1).default(64),
+  }).strict().optional(),
+  /** WEBIRC per server host name (any case), sent before NICK/USER. */
+  webirc: z.record(host, webircSchema).optional(),
+  /** Ranges (at most one IPv4, one IPv6) each user's connections leave from, by a hash of the JID. */
+  sourceAddresses: z.array(z.string().superRefine((text, ctx) => {
+    const problem = sourceRangeProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })).min(1).refine((ranges) => {
+    const families = ranges.map((r) => parseSourceRange(r)?.family);
+    return new Set(families).size === families.length;
+  }, { message: 'at most one IPv4 and one IPv6 range' }).optional(),
+  /** Key of the hashes behind WEBIRC hosts and source addresses; keep it secret and unchanged. */
+  hashKey: z.string().min(16).optional(),
+  /** Connections per IRC server (first logins, restores, reconnects), shared by all users. */
+  connectPace: z.object({
+    perSecond: z.number().positive().max(10000),
+    burst: z.number().int().min(1).default(1),
+  }).strict().optional(),
+};
 
 export const ircOptionsSchema = z.object({
   /** One-network deployment: users cannot choose a server, and `nick` / `#chan` localparts work. */
@@ -53,11 +99,21 @@ export const ircOptionsSchema = z.object({
   connectTimeoutMs: z.number().int().min(100).default(30000),
   /** Shown to IRC users as the realname when the user gives none. */
   defaultRealname: z.string().default('XMPP gateway user'),
-  /** CTCP VERSION answer. */
-  version: z.string().default('XMPP transport gateway'),
+  /** CTCP VERSION answer; absent: the gateway's name and version. */
+  version: z.string().optional(),
+  ...identityOptions,
 }).strict().refine((o) => !o.allowAnonymous || o.server, {
   message: 'allowAnonymous needs a fixed server (options.server)',
   path: ['allowAnonymous'],
+}).superRefine((o, ctx) => {
+  const hashed = Object.values(o.webirc ?? {}).some((w) => w.hostMode === 'hashed');
+  if ((hashed || o.sourceAddresses) && !o.hashKey) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['hashKey'],
+      message: `is required (at least 16 characters, e.g. openssl rand -base64 24) for ${hashed ? 'webirc hostMode hashed' : 'sourceAddresses'}`,
+    });
+  }
 });
 
 export type IrcOptions = z.output<typeof ircOptionsSchema>;

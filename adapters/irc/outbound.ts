@@ -17,6 +17,8 @@ const MIN_TEXT_BYTES = 64;
 export interface PrivateMessage extends MessageReferences {
   /** The localpart the user wrote to (answers and errors come from it). */
   to: string;
+  /** Written through this channel's room (room/nick): answers come from there instead. */
+  via?: string;
   body: string;
   id?: string;
   action?: boolean;
@@ -74,13 +76,12 @@ export class Outbound {
     const { body, tags } = outgoingText(message.body, message, this.tags);
     const lines = this.lines(nick, body, message.action, tags);
     const ref = { id: message.id, fromResource: message.fromResource };
-    this.session.wroteTo(nick, message.to, ref);
-    const contact = this.session.xmpp.contact(message.to);
+    const chat = this.session.wroteTo(nick, ref, message.via === undefined ? { localpart: message.to } : { channel: message.via });
     this.queue(lines, {
       sent: () => {
-        if (message.receiptRequested && message.id) contact.delivered({ ...ref, id: message.id });
+        if (message.receiptRequested && message.id) chat.delivered({ ...ref, id: message.id });
       },
-      failed: () => contact.failed(ref, shutDownError()),
+      failed: () => chat.failed(ref, shutDownError()),
     });
   }
 
@@ -121,9 +122,8 @@ export class Outbound {
     }
     const ref = { id: reaction.id };
     if (tagmsgs.length) {
-      this.session.wroteTo(to.nick, to.localpart, ref);
-      const contact = this.session.xmpp.contact(to.localpart);
-      this.queue(tagmsgs, { failed: () => contact.failed(ref, shutDownError()) });
+      const chat = this.session.wroteTo(to.nick, ref, { localpart: to.localpart });
+      this.queue(tagmsgs, { failed: () => chat.failed(ref, shutDownError()) });
     }
     if (plan.text !== undefined) this.toNick(to.nick, { to: to.localpart, body: plan.text, id: reaction.id });
   }

@@ -8,6 +8,9 @@ import type { Affiliation, Occupant, Role, Room } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { ircToXmppText, stripFormatting } from './formatting';
 
+/** The channel modes the room configuration shows (muc#owner), with their parameter ('' for none). */
+export const SETTING_MODES = ['i', 'k', 'l', 'm', 'n', 'p', 's', 't'] as const;
+
 /** Channel prefix modes, strongest first. */
 export const PREFIX_MODES = ['q', 'a', 'o', 'h', 'v'] as const;
 
@@ -32,6 +35,8 @@ export interface ChannelState {
   phase: 'joining' | 'joined';
   topic?: string;
   moderated: boolean;
+  /** Setting modes now in force (SETTING_MODES), with their parameter. */
+  modes: Map<string, string>;
   /** Nick the XMPP user asked for, reported in joinFailed. */
   requestedNick: string;
   /**
@@ -104,7 +109,7 @@ export class Rooms {
   want(channel: string, localpart: string, requestedNick: string, key?: string): ChannelState {
     let state = this.get(channel);
     if (!state) {
-      state = { name: channel, room: this.ctx.openRoom(localpart), key, phase: 'joining', moderated: false, requestedNick, parting: 0 };
+      state = { name: channel, room: this.ctx.openRoom(localpart), key, phase: 'joining', moderated: false, modes: new Map(), requestedNick, parting: 0 };
       this.channels.set(this.ctx.lower(channel), state);
     } else if (key !== undefined) {
       state.key = key;
@@ -119,14 +124,6 @@ export class Rooms {
   announce(state: ChannelState): void {
     state.phase = 'joined';
     state.room.joined(this.ctx.selfNick(), state.topic !== undefined ? ircToXmppText(state.topic) : undefined);
-  }
-
-  /** A join refused before it reached IRC (the nick change it needed failed). */
-  refuse(localpart: string, nick: string, error: GatewayError): void {
-    const held = this.all().find((s) => s.room.localpart === localpart);
-    const room = held?.room ?? this.ctx.openRoom(localpart);
-    room.joinFailed(nick, error);
-    if (!held) room.close();
   }
 
   failed(channel: string, error: GatewayError): boolean {
@@ -158,6 +155,7 @@ export class Rooms {
         this.takeRejoin(state);
       }
       state.phase = 'joining';
+      state.modes.clear();
       state.room.clearOccupants();
     }
   }
@@ -315,8 +313,12 @@ export class Rooms {
         const key = this.ctx.lower(param);
         const o = changed.get(key) ?? room.occupant(param);
         if (o) changed.set(key, { ...o, marks: adding ? (o.marks ?? 0) | mark : (o.marks ?? 0) & ~mark });
-      } else if (letter === 'm') {
-        state.moderated = adding;
+      } else {
+        if (letter === 'm') state.moderated = adding;
+        if ((SETTING_MODES as readonly string[]).includes(letter)) {
+          if (adding) state.modes.set(letter, param ?? '');
+          else state.modes.delete(letter);
+        }
       }
     }
     if (state.moderated !== wasModerated) {

@@ -5,14 +5,16 @@
 import type { Client } from 'irc-framework';
 import type { Logger } from 'pino';
 import type {
-  AdhocCommand, ChatState, ContactCard, IncomingMeta, LegacySession, OutboundMessage, OutboundReaction, OutboundRoomMessage, PresenceShow, RoomJoinRequest, XmppUser,
+  AdhocCommand, Affiliation, AffiliationEntry, AffiliationTarget, ChatState, ContactCard, IncomingMeta, LegacyItem, LegacySession, OutboundMessage,
+  OutboundPrivateMessage, OutboundReaction, OutboundRoomMessage, PresenceShow, Role, RoomConfig, RoomJoinRequest, SoftwareVersion, XmppUser,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { checkServerLimits, formatLocalpart, parseLocalpart } from './address';
 import { ChatHistory } from './chathistory';
 import { sessionCommands } from './commands';
 import { IrcConnection } from './connection';
-import { CHANNEL_KEY_MAX, checkLength, serverLimit } from './limits';
+import { SessionExtras } from './extras';
+import { serverLimit } from './limits';
 import { attachListeners, type PendingEcho } from './listeners';
 import { NickChange } from './nick-change';
 import { NickKeeper } from './nick-keeper';
@@ -22,7 +24,9 @@ import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
 import type { InboundGate } from './inbound-gate';
 import type { OutboundPolicy } from '../../src/core/outbound-policy';
+import { joinChannel, leaveChannel } from './joins';
 import { Outbound } from './outbound';
+import type { Conversation } from './private-chats';
 import { Rooms } from './rooms';
 import { bodyLines, singleLine } from './text';
 
@@ -49,7 +53,7 @@ export class IrcSession implements LegacySession {
   /** Localpart form each peer was addressed with, so replies come from the same JID. */
   private readonly peerForms = new Map<string, string>();
   /** Last 1:1 message per peer, so an asynchronous "no such nick" reaches the right stanza. */
-  readonly lastSent = new Map<string, { peer: string; id?: string; fromResource?: string }>();
+  readonly lastSent = new Map<string, { chat: Conversation; id?: string; fromResource?: string }>();
   readonly pendingEchoes: PendingEcho[] = [];
   readonly nickChange: NickChange;
   private away?: string;
@@ -60,6 +64,7 @@ export class IrcSession implements LegacySession {
   readonly keeper: NickKeeper;
   readonly outbound = new Outbound(this);
   readonly history: ChatHistory;
+  readonly extras: SessionExtras;
   /** The server gives messages a msgid (IRCv3 message-ids): the ids replies and reactions name are IRC's. */
   msgids = false;
 
@@ -106,6 +111,7 @@ export class IrcSession implements LegacySession {
       lower,
       send: (line, channel) => this.connection.send(line, 'control', channel),
     });
+    this.extras = new SessionExtras(this);
     this.connection = new IrcConnection(ctx.settings, ctx.options, {
       attach: (client) => {
         attachListeners(this, client);
@@ -145,10 +151,20 @@ export class IrcSession implements LegacySession {
     return this.peerForms.get(this.lower(nick)) ?? formatLocalpart({ kind: 'contact', nick, server: this.server }, this.defaultServer);
   }
 
-  /** The user wrote to `nick` as `localpart`: answers come from that JID, a "no such nick" fails `ref`. */
-  wroteTo(nick: string, localpart: string, ref: { id?: string; fromResource?: string }): void {
-    this.peerForms.set(this.lower(nick), localpart);
-    this.lastSent.set(this.lower(nick), { peer: localpart, ...ref });
+  /**
+   * The user wrote to `nick` as `localpart` or through a channel's room: answers come from that
+   * JID (PrivateChats), a "no such nick" fails `ref`. Returns where the conversation shows.
+   */
+  wroteTo(nick: string, ref: { id?: string; fromResource?: string }, to: { localpart: string } | { channel: string }): Conversation {
+    if ('localpart' in to) this.peerForms.set(this.lower(nick), to.localpart);
+    const chat = this.extras.privateChats.wrote(nick, 'channel' in to ? to.channel : undefined);
+    this.lastSent.set(this.lower(nick), { chat, ...ref });
+    return chat;
+  }
+
+  /** Where what `nick` says privately shows: room/nick or the nick's own address. */
+  chatWith(nick: string): Conversation {
+    return this.extras.privateChats.chatWith(nick);
   }
 
   isChannel(target: string): boolean {
@@ -157,7 +173,7 @@ export class IrcSession implements LegacySession {
   }
 
   /** A localpart addressed by the user, checked to belong to this session's server and fit its limits. */
-  private resolve(localpart: string) {
+  resolve(localpart: string) {
     const address = parseLocalpart(localpart, this.defaultServer);
     if (address.server !== this.server) {
       throw new GatewayError('item-not-found', `Your IRC registration is for ${this.server}; ${address.server} is another server.`);
@@ -166,7 +182,7 @@ export class IrcSession implements LegacySession {
     return address;
   }
 
-  private sendJoin(channel: string, key?: string): void {
+  sendJoin(channel: string, key?: string): void {
     this.connection.send(joinLine(channel, key), 'control', this.lower(channel));
   }
 
@@ -201,6 +217,7 @@ export class IrcSession implements LegacySession {
   private onLost(reason: string, retryInMs?: number): void {
     this.nickserv.reset();
     this.keeper.stop();
+    this.extras.lost();
     const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
     // Before the tables are cleared: the core's "you left" presences still show the user's own role.
     this.xmpp.status({ online: false, text });
@@ -240,9 +257,46 @@ export class IrcSession implements LegacySession {
     return (await this.whoisCards.ask(this.lower(nick), () => this.connection.send(`WHOIS ${nick}`, 'control'))) ?? {};
   }
 
-  async sendChatState(to: string, state: ChatState): Promise<void> {
+  async sendChatState(to: string, state: ChatState, nick?: string): Promise<void> {
+    if (nick !== undefined) {
+      this.joinedChannel(to);
+      this.outbound.chatState(this.extras.nick(nick), state);
+      return;
+    }
     const address = this.resolve(to);
     if (address.kind === 'contact') this.outbound.chatState(address.nick, state);
+  }
+
+  async sendPrivateMessage(m: OutboundPrivateMessage): Promise<void> {
+    this.extras.sendPrivateMessage(m);
+  }
+
+  softwareVersion(to: string, nick?: string): Promise<SoftwareVersion> {
+    return this.extras.softwareVersion(to, nick);
+  }
+
+  discoItems(localpart: string): Promise<LegacyItem[] | undefined> {
+    return this.extras.discoItems(localpart);
+  }
+
+  setRole(room: string, nick: string, role: Role, reason?: string): Promise<void> {
+    return this.extras.admin.setRole(room, nick, role, reason);
+  }
+
+  setAffiliation(room: string, target: AffiliationTarget, affiliation: Affiliation, reason?: string): Promise<void> {
+    return this.extras.admin.setAffiliation(room, target, affiliation, reason);
+  }
+
+  affiliations(room: string, affiliation: Affiliation): Promise<AffiliationEntry[] | undefined> {
+    return this.extras.affiliations(room, affiliation);
+  }
+
+  async roomConfig(room: string): Promise<RoomConfig> {
+    return this.extras.admin.roomConfig(room);
+  }
+
+  configureRoom(room: string, changes: RoomConfig): Promise<void> {
+    return this.extras.admin.configureRoom(room, changes);
   }
 
   async setPresence(presence: { show?: PresenceShow; status?: string }): Promise<void> {
@@ -253,55 +307,14 @@ export class IrcSession implements LegacySession {
   }
 
   async joinRoom(request: RoomJoinRequest): Promise<void> {
-    const address = this.resolve(request.room);
-    if (address.kind !== 'room') throw new GatewayError('bad-request', `${request.room} is not an IRC channel.`);
-    const existing = this.rooms.get(address.channel);
-    if (existing && !existing.parting) {
-      // Another resource: the core sends it the room as the table has it.
-      if (existing.phase === 'joined') this.rooms.announce(existing);
-      return; // otherwise the pending join answers every resource
-    }
-    const max = this.options.maxChannels;
-    if (!existing && this.rooms.held() >= max) {
-      throw new GatewayError('resource-constraint', `You are in ${max} IRC channels, the most this gateway allows per user; leave one before joining ${address.channel}.`);
-    }
-    if (request.password) checkLength('room password (channel key)', request.password, CHANNEL_KEY_MAX);
-    if (request.nick && !this.isSelf(request.nick) && this.connection.online) {
-      try {
-        await this.changeOwnNick(request.nick);
-      } catch (err) {
-        const error = err instanceof GatewayError ? err : new GatewayError('conflict', 'The nickname could not be changed.');
-        this.rooms.refuse(request.room, request.nick, error);
-        return;
-      }
-    }
-    const key = request.password ? singleLine(request.password).replace(/ /g, '') : undefined;
-    const parting = this.rooms.get(address.channel);
-    if (parting?.parting) {
-      // Our PART is still out: JOIN after its answer, or the echo would take the user out again.
-      this.rooms.wantAgain(parting, request.room, request.nick || this.nick, key);
-      return;
-    }
-    const state = this.rooms.want(address.channel, request.room, request.nick || this.nick, key);
-    if (this.connection.online) this.sendJoin(state.name, key);
+    joinChannel(this, request);
   }
 
   async leaveRoom(room: string, status?: string): Promise<void> {
-    const address = this.resolve(room);
-    if (address.kind !== 'room') return;
-    const state = this.rooms.get(address.channel);
-    if (!state) return;
-    if (!this.connection.online) {
-      // Not in the channel on IRC: the core already showed the user out of the room.
-      this.rooms.forget(address.channel);
-      return;
-    }
-    if (!this.rooms.leaving(state)) return; // a PART is already out
-    const reason = status ? singleLine(status).slice(0, 300) : '';
-    this.connection.send(reason ? `PART ${state.name} :${reason}` : `PART ${state.name}`, 'control', this.lower(state.name));
+    leaveChannel(this, room, status);
   }
 
-  private joinedChannel(room: string) {
+  joinedChannel(room: string) {
     const address = this.resolve(room);
     const state = address.kind === 'room' ? this.rooms.get(address.channel) : undefined;
     if (!state || state.phase !== 'joined') throw new GatewayError('not-acceptable', `You are not in ${room}; join it first.`);

@@ -11,12 +11,19 @@
  * of the shared buffer before the read callback returns, so it is never read twice.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import NetTransport from 'irc-framework/src/transports/net';
 import type { ClientOptions } from 'irc-framework';
 import type { TextDecoder } from 'node:util';
 import { decodeIrcLine, fallbackDecoder } from './decode';
 import { batchWritesThisTick } from '../../src/write-batching';
+
+declare module 'irc-framework' {
+  interface ClientOptions {
+    /** Local address the socket binds to (irc-framework's own name); a per-user source address. */
+    outgoing_addr?: string;
+  }
+}
 
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 const EMPTY = Buffer.alloc(0);
@@ -36,8 +43,8 @@ export function transportWithFallback(fallback: TextDecoder): new (options: Clie
         super.connect();
         return;
       }
-      // NetTransport.connect() without SOCKS or a local address (the gateway sets neither):
-      // TLS with a separate server name, plain TCP with `onread` instead of 'data' events.
+      // NetTransport.connect() without SOCKS (the gateway never sets it): TLS with a separate
+      // server name, plain TCP with `onread` instead of 'data' events.
       this.disposeSocket();
       this.requested_disconnect = false;
       this.incoming_buffer = EMPTY;
@@ -46,12 +53,15 @@ export function transportWithFallback(fallback: TextDecoder): new (options: Clie
       if (options.tls) {
         // irc-framework takes the TLS name from `host`, which here is the address the outbound
         // policy vetted; the certificate must still be checked against the server's name.
-        const secure = tlsConnect({
+        // Node's tls.connect passes localAddress on to the TCP socket; its typings leave it out.
+        const tlsOptions: ConnectionOptions & { localAddress?: string } = {
           host: options.host,
           port: options.port || 6667,
           servername: options.servername,
           rejectUnauthorized: options.rejectUnauthorized,
-        });
+          localAddress: options.outgoing_addr,
+        };
+        const secure = tlsConnect(tlsOptions);
         this.socket = secure;
         this._onSocketCreate(options, secure);
         return;
@@ -59,6 +69,7 @@ export function transportWithFallback(fallback: TextDecoder): new (options: Clie
       const socket = netConnect({
         host: options.host,
         port: options.port || 6667,
+        localAddress: options.outgoing_addr,
         onread: {
           buffer: sharedReadBuffer,
           callback: (bytes: number) => {

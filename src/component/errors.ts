@@ -36,3 +36,20 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   return new GatewayError('internal-server-error', 'The gateway hit an internal error; it has been logged.');
 }
+
+/**
+ * XEP-0086's legacy numeric codes. Older MUC clients still read them on room errors (XEP-0045
+ * names 401, 403, 404, 405, 406, 407, 409 and 503 for joins), so room errors carry both.
+ */
+const LEGACY_CODES: Record<StanzaErrorCondition, string> = {
+  'bad-request': '400', conflict: '409', 'feature-not-implemented': '501', forbidden: '403', gone: '302',
+  'internal-server-error': '500', 'item-not-found': '404', 'jid-malformed': '400', 'not-acceptable': '406',
+  'not-allowed': '405', 'not-authorized': '401', 'policy-violation': '406', 'recipient-unavailable': '404',
+  redirect: '302', 'registration-required': '407', 'remote-server-not-found': '404',
+  'remote-server-timeout': '504', 'resource-constraint': '500', 'service-unavailable': '503',
+  'subscription-required': '407', 'undefined-condition': '500', 'unexpected-request': '400',
+};
+
+export function legacyCode(condition: StanzaErrorCondition): string {
+  return LEGACY_CODES[condition];
+}

@@ -33,7 +33,7 @@ export function chatMessage(m: ChatMessageOptions): Element {
   if (m.subject) el.append(xml('subject', {}, xmlSafe(m.subject)));
   el.append(xml('body', {}, xmlSafe(m.body)));
   if (m.thread) el.append(xml('thread', {}, m.thread));
-  el.append(...oobElements(m.oob));
+  if (m.oob?.length) el.append(...oobElements(m.oob));
   if (m.delay) el.append(delayElement(m.delay, m.by));
   if (m.stanzaId) el.append(xml('stanza-id', { xmlns: NS.stanzaId, id: m.stanzaId, by: m.by }));
   if (m.replyTo) el.append(xml('reply', { xmlns: NS.reply, id: m.replyTo.id, to: m.replyTo.to }));

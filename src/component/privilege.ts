@@ -58,6 +58,9 @@ function privilegeChild(message: Element): Element | undefined {
  */
 export function parsePrivilegeAdvertisement(message: Element): PrivilegeAdvertisement | undefined {
   if (message.name !== 'message' || message.attrs.type === 'error') return undefined;
+  // Only the server itself (a bare domain) grants privileges: users' messages stop here, cheaply.
+  const sender: string = message.attrs.from ?? '';
+  if (!sender || sender.includes('@') || sender.includes('/')) return undefined;
   const privilege = privilegeChild(message);
   // A <forwarded/> inside is a privileged message going the other way, not a grant.
   if (!privilege || privilege.getChild('forwarded')) return undefined;

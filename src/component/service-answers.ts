@@ -5,7 +5,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { buildForm, readForm } from './forms';
 import { NS } from './namespaces';
-import { iqResult } from './stanzas';
+import { iqResult, xmlSafe } from './stanzas';
 import type { DiscoIdentity, FormField } from './types';
 
 export type { DiscoIdentity };
@@ -21,8 +21,9 @@ export function discoItemsResult(iq: Element, node: string | undefined, items: {
   return iqResult(iq, xml('query', { xmlns: NS.discoItems, node }, ...items.map((i) => xml('item', { jid: i.jid, node: i.node, name: i.name }))));
 }
 
-export function versionResult(iq: Element, software: { name: string; version: string }): Element {
-  return iqResult(iq, xml('query', { xmlns: NS.version }, xml('name', {}, software.name), xml('version', {}, software.version)));
+export function versionResult(iq: Element, software: { name: string; version: string; os?: string }): Element {
+  return iqResult(iq, xml('query', { xmlns: NS.version }, xml('name', {}, xmlSafe(software.name)), xml('version', {}, xmlSafe(software.version)),
+    software.os ? xml('os', {}, xmlSafe(software.os)) : undefined));
 }
 
 export function gatewayPromptResult(iq: Element, desc: string, prompt: string): Element {

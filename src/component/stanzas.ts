@@ -1,5 +1,5 @@
 import xml, { type Element } from '@xmpp/xml';
-import { GatewayError } from './errors';
+import { GatewayError, legacyCode } from './errors';
 import { NS } from './namespaces';
 
 export function bare(jid: string): string {
@@ -15,8 +15,9 @@ export function splitJid(jid: string): { local: string; domain: string; resource
   return at === -1 ? { local: '', domain: bareJid, resource } : { local: bareJid.slice(0, at), domain: bareJid.slice(at + 1), resource };
 }
 
-export function errorElement(error: GatewayError): Element {
-  return xml('error', { type: error.type },
+/** `withCode`: also XEP-0086's legacy code, which MUC clients read on room errors. */
+export function errorElement(error: GatewayError, withCode = false): Element {
+  return xml('error', { type: error.type, code: withCode ? legacyCode(error.condition) : undefined },
     xml(error.condition, { xmlns: NS.stanzas }),
     xml('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, error.message));
 }

@@ -15,8 +15,11 @@ import type { GatewayError } from './errors';
 import type { OutboundPolicy } from './outbound-policy';
 import type { ChatState, Credentials, DiscoIdentity, FormField, Occupant, PresenceShow } from '../component/types';
 import type { ContactCard } from '../component/vcard';
+import type { OptionalCapabilities } from './adapter-optional';
 
 export type { ContactCard } from '../component/vcard';
+export type { RoomConfig } from '../component/muc-admin';
+export type { AffiliationEntry, AffiliationTarget, LegacyItem, OptionalCapabilities, OutboundPrivateMessage, SoftwareVersion } from './adapter-optional';
 
 export type { Affiliation, ChatState, Credentials, DiscoIdentity, FieldType, FormField, Occupant, PresenceShow, Role } from '../component/types';
 
@@ -135,6 +138,18 @@ export interface Contact {
   reacted(change: ReactionChange): void;
 }
 
+/**
+ * A private conversation with a room occupant, as the user's client sees it: from `room/nick`.
+ * What Contact is for a legacy address, this is for an occupant the user talks to through a room.
+ */
+export interface PrivateChat {
+  readonly nick: string;
+  sendText(body: string, meta?: IncomingMeta): void;
+  chatState(state: ChatState): void;
+  delivered(ref: { id: string; fromResource?: string }): void;
+  failed(ref: { id?: string; fromResource?: string }, error: GatewayError): void;
+}
+
 /** What a room occupant said. `id`: the XMPP id of the user's own message coming back (its reflection). */
 export interface RoomMessageMeta extends Pick<IncomingMeta, 'legacyId' | 'delay' | 'action' | 'replyTo'> {
   id?: string;
@@ -174,6 +189,8 @@ export interface Room {
   reacted(nick: string, change: ReactionChange): void;
   /** A room-level error for something the user sent (e.g. cannot send to channel). */
   error(error: GatewayError, stanzaId?: string): void;
+  /** The private conversation with an occupant, shown from room/nick (the same object per nick while the room is held). */
+  privateChat(nick: string): PrivateChat;
   /** The adapter no longer holds the legacy room: its table is let go. */
   close(): void;
 }
@@ -219,11 +236,12 @@ export interface RoomJoinRequest {
   resource: string;
 }
 
-/** One user's live connection to the legacy network. */
-export interface LegacySession {
+/** One user's live connection to the legacy network (the optional room and query capabilities: adapter-optional.ts). */
+export interface LegacySession extends OptionalCapabilities {
   /** Rejects with a GatewayError the user can read; the core turns it into an error stanza. */
   sendMessage(message: OutboundMessage): Promise<SendResult | void>;
-  sendChatState?(to: string, state: ChatState): Promise<void>;
+  /** `nick`: to that occupant of room `to` (a private conversation through the room). */
+  sendChatState?(to: string, state: ChatState, nick?: string): Promise<void>;
   /** The user's own XMPP availability (aggregated over resources), e.g. IRC AWAY. */
   setPresence?(presence: { show?: PresenceShow; status?: string }): Promise<void>;
   /** Rooms: answers arrive through the room handle (joined / joinFailed). */
@@ -316,6 +334,8 @@ export interface AdapterServices {
    * check a webhook's signature for a user who is offline. Undefined for an unregistered user.
    */
   credentials(user: string): Promise<Credentials | undefined>;
+  /** This gateway's software name and version (what a network's own version query is answered with). */
+  software?: { name: string; version: string };
 }
 
 export interface Adapter {
@@ -337,7 +357,7 @@ export interface Adapter {
   readonly commands?: AdhocCommand[];
   /** disco#info for a JID on the domain (rooms, contacts); undefined: default for its kind. */
   discoInfo?(localpart: string, user: string): Promise<{ identities: DiscoIdentity[]; features: string[]; name?: string } | undefined>;
-  /** disco#items on the domain (e.g. joined channels). */
+  /** disco#items on the domain itself (e.g. the user's joined channels); addresses below it: LegacySession.discoItems. */
   discoItems?(user: string, session?: LegacySession): Promise<{ jid: string; name?: string }[]>;
   /** biboumi-style use without registration: credentials derived from the JID, or undefined (registration required). */
   anonymousCredentials?(user: string): Credentials | undefined;

@@ -129,7 +129,8 @@ export class Archive {
    * Appends at the end of the scope's log. An entry whose id is already archived is not added
    * again (a backfill that overlaps what is stored); one already past the retention is not stored.
    */
-  async append(scope: string, input: NewArchiveEntry): Promise<{ id: string; added: boolean }> {
+  /** `fresh`: the caller made the id up just now, so it cannot be stored yet (no look-up needed). */
+  async append(scope: string, input: NewArchiveEntry, fresh = false): Promise<{ id: string; added: boolean }> {
     if (input.id !== undefined && (typeof input.id !== 'string' || input.id === '')) throw new Error('Archive.append: an id must be a non-empty string');
     const ts = input.ts ?? this.now();
     if (!Number.isFinite(ts)) throw new Error('Archive.append: ts must be a finite number');
@@ -138,7 +139,7 @@ export class Archive {
       const now = this.now();
       await this.dropSegments(state, state.segs.filter((s) => !this.alive(s.maxTs, now)));
       if (this.retentionMs !== undefined && ts < now - this.retentionMs) return { id, added: false };
-      if (input.id !== undefined && (await this.contains(state, id))) return { id, added: false };
+      if (input.id !== undefined && !fresh && (await this.contains(state, id))) return { id, added: false };
       const entry: StoredEntry = [id, ts, input.with, input.stanza];
       const open = state.tail && state.tail.length < this.segmentSize ? state.segs[state.segs.length - 1] : undefined;
       if (open && state.tail) {

@@ -16,7 +16,7 @@ export interface ContactHost {
   /** The contact said something: it belongs in the user's roster (see RosterSync). */
   inRoster?(localpart: string, name?: string): void;
   /** 1:1 history (see History). */
-  archive?(localpart: string, entry: { id: string; stanza: Element; ts?: number }): void;
+  archive?(localpart: string, entry: { id: string; stanza: Element; ts?: number; fresh?: boolean }): void;
   /** The user's reaction sets (shared by all contacts and rooms of the session). */
   reactions: ReactionSets;
   /** XEP-0115 caps of contacts, for their available presences. */
@@ -57,7 +57,7 @@ export class ContactHandle implements Contact {
       // No `to`: the answered message may be the contact's or the user's own.
       ...(meta.replyTo ? { replyTo: { id: meta.replyTo.legacyId } } : {}),
     });
-    if (this.host.archive && stanzaId && this.localpart) this.host.archive(this.localpart, { id: stanzaId, stanza: message, ts: meta.delay?.getTime() });
+    if (this.host.archive && stanzaId && this.localpart) this.host.archive(this.localpart, { id: stanzaId, stanza: message, ts: meta.delay?.getTime(), fresh: !meta.legacyId });
     this.host.send(message);
     countLegacyMessage(this.host.domain, 'received');
   }

@@ -41,17 +41,18 @@ export class History {
     private readonly chats: (user: string) => KeyValue,
   ) {}
 
-  private append(scope: string, entry: { id: string; with: string; stanza: Element; ts?: number }): void {
-    this.archive.append(scope, { id: entry.id, with: entry.with, stanza: entry.stanza.toString(), ts: entry.ts })
+  private append(scope: string, entry: { id: string; with: string; stanza: Element; ts?: number; fresh?: boolean }): void {
+    this.archive.append(scope, { id: entry.id, with: entry.with, stanza: entry.stanza.toString(), ts: entry.ts }, entry.fresh)
       .catch((err: Error) => this.logger.warn({ scope, err: err.message }, 'could not archive a message'));
   }
 
   /** A room message as one user's connection heard it; written down if that user is the room's archivist. */
-  roomMessage(room: string, user: string, entry: { id: string; nick: string; stanza: Element; ts?: number }): void {
+  /** `fresh`: the id was made up by the gateway (the network gave none), so it is not stored yet. */
+  roomMessage(room: string, user: string, entry: { id: string; nick: string; stanza: Element; ts?: number; fresh?: boolean }): void {
     const archivist = this.archivists.get(room);
     if (archivist === undefined) this.archivists.set(room, user);
     else if (archivist !== user) return;
-    this.append(roomScope(room), { id: entry.id, with: entry.nick, stanza: entry.stanza, ts: entry.ts });
+    this.append(roomScope(room), { id: entry.id, with: entry.nick, stanza: entry.stanza, ts: entry.ts, fresh: entry.fresh });
   }
 
   /** The user's connection is out of the room (left, or disconnected): another user's takes over. */
@@ -60,8 +61,8 @@ export class History {
   }
 
   /** A 1:1 message either way; `localpart` is the contact. */
-  chatMessage(user: string, localpart: string, entry: { id: string; stanza: Element; ts?: number }): void {
-    this.append(chatScope(user, localpart), { id: entry.id, with: localpart, stanza: entry.stanza, ts: entry.ts });
+  chatMessage(user: string, localpart: string, entry: { id: string; stanza: Element; ts?: number; fresh?: boolean }): void {
+    this.append(chatScope(user, localpart), { id: entry.id, with: localpart, stanza: entry.stanza, ts: entry.ts, fresh: entry.fresh });
     this.index(user, localpart);
   }
 

@@ -5,14 +5,15 @@
  */
 import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
-import type { Occupant, ReactionChange, Room, RoomMessageMeta, RoomOptions } from './adapter';
+import type { Occupant, PrivateChat, ReactionChange, Room, RoomMessageMeta, RoomOptions } from './adapter';
 import type { ReactionSets } from './reactions';
 import type { GatewayError } from './errors';
 import type { OccupantDirectory } from './occupants';
 import { OccupantView } from './occupants';
 import { roomScope } from './scopes';
-import { chatMessage, errorMessage, reactionsMessage } from '../component/messages';
-import { joinErrorPresence, MucStatus, occupantPresence, subjectMessage } from '../component/muc';
+import { chatMessage, reactionsMessage } from '../component/messages';
+import { joinErrorPresence, MucStatus, occupantPresence, roomErrorMessage, subjectMessage } from '../component/muc';
+import { PrivateChatHandle } from './private-chat';
 import { xmlSafe } from '../component/stanzas';
 import { countLegacyMessage } from '../metrics';
 
@@ -30,7 +31,7 @@ export interface RoomHost {
   /** The legacy side's message ids, recorded for later references (replies, corrections). */
   recordId?(scope: string, legacyId: string, xmppIds: string[]): void;
   /** Room history (see History): a message heard in the room, and the user's connection leaving it. */
-  archive?(room: string, entry: { id: string; nick: string; stanza: Element; ts?: number }): void;
+  archive?(room: string, entry: { id: string; nick: string; stanza: Element; ts?: number; fresh?: boolean }): void;
   leftLegacyRoom?(room: string): void;
   /** The user's reaction sets (shared by all contacts and rooms of the session). */
   reactions: ReactionSets;
@@ -42,6 +43,9 @@ export class RoomHandle implements Room {
   readonly resources = new Set<string>();
   /** Resources waiting for the join to finish. */
   readonly pending = new Set<string>();
+  /** The nick each waiting resource asked for, when the network may give another (status 210). */
+  private readonly asked = new Map<string, string>();
+  private privateChats?: Map<string, PrivateChatHandle>;
   currentSubject?: string;
   /** The adapter holds the legacy room (asked for it and has not closed it). */
   private held = false;
@@ -113,11 +117,17 @@ export class RoomHandle implements Room {
     this.view?.clear();
   }
 
-  /** Sends the whole room state to `to`: everyone, then self-presence, then the subject. */
+  /**
+   * Sends the whole room state to `to`: everyone, then self-presence, then the subject. A resource
+   * that asked for another nick than the one the user has in the room also gets 210.
+   */
   private sendState(to: string): void {
     const self = this.selfOccupant();
+    const asked = this.asked.get(to);
+    this.asked.delete(to);
+    const modified = asked !== undefined && asked !== '' && !this.same(asked, this.nick) ? [MucStatus.nickModified] : [];
     for (const o of this.table().values()) if (!this.same(o.nick, this.nick)) this.host.send(this.presenceOf(o, to, false));
-    this.host.send(this.presenceOf(self, to, true, [MucStatus.nonAnonymous, MucStatus.self]));
+    this.host.send(this.presenceOf(self, to, true, [MucStatus.nonAnonymous, MucStatus.self, ...modified]));
     this.host.send(subjectMessage(this.jid(), to, this.currentSubject ?? ''));
   }
 
@@ -134,8 +144,9 @@ export class RoomHandle implements Room {
   }
 
   joinFailed(nick: string, error: GatewayError): void {
-    for (const to of this.pending) this.host.send(joinErrorPresence(this.jid(nick), to, error));
+    for (const to of this.pending) this.host.send(joinErrorPresence(this.jid(this.asked.get(to) || nick), to, error));
     this.pending.clear();
+    this.asked.clear();
     this.host.roomsChanged();
     if (this.idle) this.host.forget(this);
   }
@@ -198,7 +209,7 @@ export class RoomHandle implements Room {
     // In a room, a message is known by the stanza-id the room gave it: the legacy id (see above).
     const replyTo = meta.replyTo ? { id: meta.replyTo.legacyId } : undefined;
     const build = (to: string | undefined) => chatMessage({ from: this.jid(nick), to, type: 'groupchat', id, body: text, delay: meta.delay, by: this.jid(), stanzaId, replyTo });
-    if (this.host.archive && stanzaId) this.host.archive(this.localpart, { id: stanzaId, nick, stanza: build(undefined), ts: meta.delay?.getTime() });
+    if (this.host.archive && stanzaId) this.host.archive(this.localpart, { id: stanzaId, nick, stanza: build(undefined), ts: meta.delay?.getTime(), fresh: !meta.legacyId });
     this.fanOut(build);
     // The host's JID of the empty localpart is the transport domain (no string is built for it).
     countLegacyMessage(this.host.jidOf(''), 'received');
@@ -210,12 +221,33 @@ export class RoomHandle implements Room {
   }
 
   error(error: GatewayError, stanzaId?: string): void {
-    this.fanOut((to) => errorMessage(this.jid(), to, stanzaId, error));
+    this.fanOut((to) => roomErrorMessage(this.jid(), to, stanzaId, error));
+  }
+
+  privateChat(nick: string): PrivateChat {
+    const chats = (this.privateChats ??= new Map());
+    const key = this.fold(nick);
+    let chat = chats.get(key);
+    if (!chat || chat.nick !== nick) {
+      chat = new PrivateChatHandle(nick, { jid: this.host.jid, domain: this.host.jidOf(''), jidOf: (n) => this.jid(n), resources: () => this.resources, send: (el) => this.host.send(el) });
+      chats.set(key, chat);
+    }
+    return chat;
+  }
+
+  /** Occupants with their real JIDs (muc#admin lists), the user included. */
+  listed(): { nick: string; role: Occupant['role']; affiliation: Occupant['affiliation']; jid?: string }[] {
+    return [...this.occupants()].map((o) => {
+      const self = this.same(o.nick, this.nick);
+      const contact = self ? undefined : o.jid ?? this.contactOf?.(o.nick);
+      return { nick: o.nick, role: o.role, affiliation: o.affiliation, jid: self ? this.host.jid : contact ? this.host.jidOf(contact) : undefined };
+    });
   }
 
   close(): void {
     this.host.leftLegacyRoom?.(this.localpart);
     this.held = false;
+    this.privateChats = undefined;
     if (this.view) {
       this.view.clear();
       this.host.directory.close(this.view.slots);
@@ -226,16 +258,19 @@ export class RoomHandle implements Room {
 
   // The XMPP side: resources entering and leaving.
 
-  /** The resource waits for the legacy network's answer (joined / joinFailed). */
-  addPending(resource: string): void {
+  /** The resource waits for the legacy network's answer (joined / joinFailed); `nick` is the one it asked for. */
+  addPending(resource: string, nick?: string): void {
     this.resources.delete(resource);
     this.pending.add(resource);
+    if (nick) this.asked.set(resource, nick);
+    else this.asked.delete(resource);
     this.host.roomsChanged();
   }
 
   /** Removes a resource, telling it it left; true when no resource is left (the legacy side should leave). */
   removeResource(resource: string): boolean {
     const wasIn = this.resources.delete(resource) || this.pending.delete(resource);
+    this.asked.delete(resource);
     if (wasIn) {
       this.host.send(occupantPresence({ from: this.jid(this.nick), to: resource, occupant: this.selfOccupant(), unavailable: true, codes: [MucStatus.self] }));
       this.host.roomsChanged();

@@ -4,12 +4,16 @@ import { readUserMessage, readUserPresence } from '../component/inbound';
 import { MAM_NS } from '../component/mam';
 import { parsePrivilegeAdvertisement } from '../component/privilege';
 import { chatMessage, contactPresence, subscriptionPresence } from '../component/messages';
+import { joinErrorPresence } from '../component/muc';
 import { NS } from '../component/namespaces';
 import { gatewayJidResult, gatewayPromptResult, versionResult } from '../component/service-answers';
 import { bare, errorReply, iqResult, splitJid } from '../component/stanzas';
 import { executeCommand } from './adhoc';
 import { handleChatMessage, sendWelcome } from './commands/chat';
 import { capsOf, contactInfo, discoInfo, discoItems } from './disco';
+import { legacyVersion } from './legacy-version';
+import { routePrivateMessage } from './private-messages';
+import { roomAdminIq } from './room-admin';
 import type { MessageReferences } from './adapter';
 import { GatewayError, toGatewayError } from './errors';
 import type { History } from './history';
@@ -63,6 +67,8 @@ async function routeIq(ctx: TransportContext, iq: Element): Promise<void> {
   else if (type === 'get' && ns === NS.ping) answer = ping(ctx, iq);
   else if (!toDomain && type === 'get' && payload.is('vCard', NS.vcard)) answer = await contactVcard(ctx, iq);
   else if (toDomain && type === 'get' && ns === NS.version) answer = versionResult(iq, ctx.software);
+  else if (!toDomain && type === 'get' && ns === NS.version) answer = await legacyVersion(ctx, iq);
+  else if (!toDomain && (ns === NS.mucAdmin || ns === NS.mucOwner)) answer = await roomAdminIq(ctx, iq, payload);
   else if (toDomain && ns === NS.register) {
     answer = type === 'get' ? await registrationGet(ctx, iq) : await registrationSet(ctx, iq, payload);
   } else if (toDomain && ns === NS.gateway) answer = gatewayPrompt(ctx, iq, payload);
@@ -129,7 +135,7 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
     if (address.kind !== 'room' || !legacy.sendRoomMessage) throw new GatewayError('bad-request', 'Groupchat messages go to a room address.');
     if (!session.inRoom(local, from)) throw new GatewayError('not-acceptable', 'Join the room before sending to it.');
   } else if (resource && address.kind === 'room') {
-    throw new GatewayError('feature-not-implemented', 'Private messages through a room are not supported yet; message the user\'s own address instead.');
+    return routePrivateMessage(ctx, session, message, local, resource);
   }
   const scope = idScope(user, local, inRoom);
   const xmppIds = [message.id, message.originId].filter((id): id is string => Boolean(id));
@@ -155,7 +161,11 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
     if (ctx.history && !session.anonymous) {
       // The user's side of the conversation, so the transport's history of it is whole.
       const id = result?.legacyId ?? randomUUID();
-      ctx.history.chatMessage(user, local, { id, stanza: chatMessage({ from: user, to: `${local}@${ctx.domain}`, id: message.id, body: message.action ? `/me ${body}` : body, by: ctx.domain, stanzaId: id }) });
+      ctx.history.chatMessage(user, local, {
+        id,
+        stanza: chatMessage({ from: user, to: `${local}@${ctx.domain}`, id: message.id, body: message.action ? `/me ${body}` : body, by: ctx.domain, stanzaId: id }),
+        fresh: !result?.legacyId,
+      });
     }
   };
 
@@ -178,6 +188,8 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
     if (!inRoom && message.chatState && legacy.sendChatState) await legacy.sendChatState(local, message.chatState);
     return;
   }
+  // Most messages refer to nothing: they go out without the look-ups references need.
+  if (!message.replaces && !message.replyTo) return sendText(body);
   const text = await ctx.features.text(scope, { ...message, body }, inRoom);
   await sendText(text.body, text.refs);
 }
@@ -265,7 +277,11 @@ async function roomPresence(ctx: TransportContext, presence: Element, room: stri
   if (!legacy.joinRoom) throw new GatewayError('feature-not-implemented', 'This network has no rooms.');
   const state = session.rooms.get(room);
   if (state?.resources.has(from) && nick !== state.nick && legacy.changeNick) {
-    await legacy.changeNick(room, nick);
+    // Refused from room/newnick with its legacy code (409 for a nick in use), as MUC clients expect.
+    await legacy.changeNick(room, nick).catch((err: unknown) => {
+      if (!(err instanceof GatewayError)) ctx.logger.error({ err: (err as Error).stack }, 'nick change failed');
+      ctx.send(joinErrorPresence(`${room}@${ctx.domain}/${nick}`, from, toGatewayError(err), false));
+    });
     return;
   }
   // A join from a resource believed to be in the room (its client reconnected, or its server

@@ -83,6 +83,7 @@ export class Transport {
       http,
       publicUrl: config.http.publicUrl?.replace(/\/+$/, ''),
       outbound: outboundPolicyFor(config.outbound, transport.outbound),
+      software: deps.software,
       credentials: async (user) => (await store.registrations(transport.domain).get(user))?.credentials,
     }, transport.options);
     this.connection = new ComponentConnection({

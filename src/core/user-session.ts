@@ -120,7 +120,7 @@ export class UserSession {
   /** Join bookkeeping: the resource waits for the legacy network's answer (room.joined / joinFailed). */
   addPendingJoin(room: string, nick: string, resource: string): RoomHandle {
     const handle = this.room(room, nick);
-    handle.addPending(resource);
+    handle.addPending(resource, nick);
     return handle;
   }
 

@@ -17,7 +17,7 @@ const directory = new OccupantDirectory();
  * the legacy side did without an XMPP server. Rooms keep a real occupant table and, like the
  * core, report occupant changes only between `joined` and the user leaving (or a disconnect).
  * Recorded kinds: message, chatState, contactPresence, receipt, messageError, status, and
- * room.<method> with the room localpart first. `waitFor` resolves with the first matching
+ * room.<method> with the room localpart first (room.private* for an occupant's private chat). `waitFor` resolves with the first matching
  * event (past or future).
  */
 export function recordingEvents(): { xmpp: XmppUser; log: RecordedEvent[]; rooms: Map<string, Room>; waitFor(kind: string, match?: (...args: any[]) => boolean, timeoutMs?: number): Promise<unknown[]> } {
@@ -115,6 +115,13 @@ export function recordingEvents(): { xmpp: XmppUser; log: RecordedEvent[]; rooms
       error: (error, stanzaId) => {
         if (joined()) record('room.error', name, error, stanzaId);
       },
+      privateChat: (nick) => ({
+        nick,
+        sendText: (body, { legacyId, ...meta } = {}) => record('room.private', name, { nick, body, id: legacyId, ...meta }),
+        chatState: (state) => record('room.privateChatState', name, nick, state),
+        delivered: (ref) => record('room.privateReceipt', name, nick, ref),
+        failed: (ref, error) => record('room.privateError', name, nick, ref, error),
+      }),
       close: () => {
         if (open) {
           open.clear();

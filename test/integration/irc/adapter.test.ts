@@ -183,13 +183,15 @@ run('IRC adapter against ngircd', () => {
     expect(info).toMatchObject({ self: true, kickedBy: 'hank', reason: 'behave' });
   });
 
-  test('joining with a nick that is taken fails with conflict', async () => {
-    await raw('taken');
+  test('joining with another nick (even a taken one) joins with the server nick: nicks are per server, not per room', async () => {
+    const taken = await raw('taken');
     const lena = await user('lena');
     await lena.session.joinRoom!({ room: '#conflict', nick: 'taken', resource: 'lena@example.org/a' });
-    const [room, nick, error] = await lena.waitFor('room.joinFailed');
-    expect([room, nick]).toEqual(['#conflict', 'taken']);
-    expect(error).toMatchObject({ condition: 'conflict' });
+    const [room, self] = await lena.waitFor('room.joined');
+    expect([room, (self as { nick: string }).nick]).toEqual(['#conflict', 'lena']);
+    taken.send('NAMES #conflict');
+    const names = await taken.waitFor((l) => l.command === '353' && l.params[2] === '#conflict');
+    expect(names.params[3].replace(/[@+]/g, '').split(' ')).toContain('lena');
   });
 
   test('a keyed channel refuses a wrong key with not-authorized and accepts the right one', async () => {

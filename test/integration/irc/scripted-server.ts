@@ -9,8 +9,14 @@ export interface Script {
   silent?: boolean;
   /** More ISUPPORT tokens in the 005 line (e.g. CHATHISTORY=20). */
   isupport?: string[];
-  /** Sees every line first (tags included); returning true skips the server's own answer. */
-  onLine?(line: string, send: (line: string) => void, nick: string): boolean | void;
+  /** Sees every line first (tags included); returning true skips the server's own answer. `close` ends the connection. */
+  onLine?(line: string, send: (line: string) => void, nick: string, close: () => void): boolean | void;
+}
+
+/** One accepted connection: when (performance.now()) and from where. */
+export interface Accepted {
+  at: number;
+  remoteAddress: string;
 }
 
 /**
@@ -23,6 +29,8 @@ export class ScriptedIrcServer {
   private readonly sockets = new Set<Socket>();
   /** Every connection accepted so far, closed or not. */
   acceptedConnections = 0;
+  /** The same connections with their time and source address, in order. */
+  readonly accepted: Accepted[] = [];
   private constructor(private readonly server: Server, readonly port: number) {}
 
   static async start(script: Script): Promise<ScriptedIrcServer> {
@@ -40,6 +48,7 @@ export class ScriptedIrcServer {
 
   private accept(socket: Socket, script: Script): void {
     this.acceptedConnections++;
+    this.accepted.push({ at: performance.now(), remoteAddress: socket.remoteAddress ?? '' });
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -59,7 +68,7 @@ export class ScriptedIrcServer {
           this.waiters.splice(this.waiters.indexOf(w), 1);
           w.resolve(line);
         }
-        if (script.silent || script.onLine?.(line, send, nick)) continue;
+        if (socket.writableEnded || script.silent || script.onLine?.(line, send, nick, () => socket.end())) continue;
         const words = line.split(' ');
         const command = words[0].startsWith('@') ? words[1] : words[0];
         const rest = words[0].startsWith('@') ? words.slice(2) : words.slice(1);

@@ -290,18 +290,6 @@ describe('Rooms state', () => {
     expect(r.failed('#other', new GatewayError('forbidden', 'x'))).toBe(false);
   });
 
-  test('a join refused before it reached IRC answers through the room and does not hold it', () => {
-    const { r, log, rooms: handles } = rooms();
-    r.refuse('#x', 'taken', new GatewayError('conflict', 'The nickname taken is already in use.'));
-    expect(log).toEqual([{ kind: 'room.joinFailed', args: ['#x', 'taken', expect.objectContaining({ condition: 'conflict' })] }]);
-    expect(handles.has('#x')).toBe(false);
-    // A channel still held (our PART out) keeps its room.
-    const { r: r2, rooms: handles2 } = joinedRoom();
-    r2.leaving(r2.get('#c')!);
-    r2.refuse('#c', 'taken', new GatewayError('conflict', 'taken'));
-    expect(handles2.get('#c')).toBe(r2.get('#c')!.room);
-  });
-
   test('a disconnect while parting keeps only a channel with a rejoin pending', () => {
     const { r } = rooms();
     for (const name of ['#a', '#b']) {
