@@ -6,18 +6,6 @@
  */
 import type { RoomConfig } from '../component/muc-admin';
 import type { Affiliation, Role } from '../component/types';
-import type { OutboundMessage, SendResult } from './adapter';
-
-/**
- * XMPP -> legacy: a private message to a room occupant (`room/nick`, what clients send when the
- * user taps someone in the occupant list). Receipts and errors go back through
- * `room.privateChat(nick)`.
- */
-export interface OutboundPrivateMessage extends Omit<OutboundMessage, 'to'> {
-  /** Localpart of the room. */
-  room: string;
-  nick: string;
-}
 
 /** XEP-0092: what software a legacy user runs, as their client told (IRC CTCP VERSION). */
 export interface SoftwareVersion {
@@ -48,8 +36,6 @@ export interface LegacyItem {
 }
 
 export interface OptionalCapabilities {
-  /** A private message to an occupant of a room the user is in (see OutboundPrivateMessage). */
-  sendPrivateMessage?(message: OutboundPrivateMessage): Promise<SendResult | void>;
   /**
    * XEP-0045 moderation, asked by a resource that is in the room. Each resolves once the network
    * accepted the change and rejects with the network's refusal (as a GatewayError) otherwise.

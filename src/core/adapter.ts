@@ -19,7 +19,7 @@ import type { OptionalCapabilities } from './adapter-optional';
 
 export type { ContactCard } from '../component/vcard';
 export type { RoomConfig } from '../component/muc-admin';
-export type { AffiliationEntry, AffiliationTarget, LegacyItem, OptionalCapabilities, OutboundPrivateMessage, SoftwareVersion } from './adapter-optional';
+export type { AffiliationEntry, AffiliationTarget, LegacyItem, OptionalCapabilities, SoftwareVersion } from './adapter-optional';
 
 export type { Affiliation, ChatState, Credentials, DiscoIdentity, FieldType, FormField, Occupant, PresenceShow, Role } from '../component/types';
 
@@ -236,10 +236,23 @@ export interface RoomJoinRequest {
   resource: string;
 }
 
+/**
+ * XMPP -> legacy: a private message to a room occupant (`room/nick`, what clients send when the
+ * user taps someone in the occupant list). Receipts and errors go back through
+ * `room.privateChat(nick)`.
+ */
+export interface OutboundPrivateMessage extends Omit<OutboundMessage, 'to'> {
+  /** Localpart of the room. */
+  room: string;
+  nick: string;
+}
+
 /** One user's live connection to the legacy network (the optional room and query capabilities: adapter-optional.ts). */
 export interface LegacySession extends OptionalCapabilities {
   /** Rejects with a GatewayError the user can read; the core turns it into an error stanza. */
   sendMessage(message: OutboundMessage): Promise<SendResult | void>;
+  /** A private message to an occupant of a room the user is in (see OutboundPrivateMessage). */
+  sendPrivateMessage?(message: OutboundPrivateMessage): Promise<SendResult | void>;
   /** `nick`: to that occupant of room `to` (a private conversation through the room). */
   sendChatState?(to: string, state: ChatState, nick?: string): Promise<void>;
   /** The user's own XMPP availability (aggregated over resources), e.g. IRC AWAY. */

@@ -1,5 +1,3 @@
-import type { TransportContext } from '../transport-context';
-
 /**
  * What the admin commands need from the process beyond one transport's context. The Transport
  * hands it over as `control` in its context; without it there are no admin commands at all.
@@ -13,11 +11,16 @@ export interface GatewayControl {
   link(): { online: boolean; queued: number; backlogBytes: number; congested: boolean };
 }
 
-export function gatewayControl(ctx: TransportContext): GatewayControl | undefined {
+/** What these read of a transport's context (kept structural, so the context may name GatewayControl). */
+interface Controlled {
+  control?: GatewayControl;
+}
+
+export function gatewayControl(ctx: Controlled): GatewayControl | undefined {
   return ctx.control;
 }
 
-export function isAdmin(ctx: TransportContext, user: string): boolean {
+export function isAdmin(ctx: Controlled, user: string): boolean {
   const lower = user.toLowerCase();
   return gatewayControl(ctx)?.admins.some((admin) => admin === lower) ?? false;
 }
