@@ -12,6 +12,13 @@ export interface TransportHealth {
   restore: { total: number; started: number; firstAt?: number; lastAt?: number };
 }
 
+export interface EventLoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
 export class GatewayChild {
   stderr = '';
 
@@ -22,14 +29,14 @@ export class GatewayChild {
   }
 
   /** Forks the gateway and resolves once its component connections are up. */
-  static async start(configPath: string, httpPort: number, timeoutMs = 30000): Promise<GatewayChild> {
+  static async start(configPath: string, httpPort: number, timeoutMs = 30000, env: NodeJS.ProcessEnv = process.env): Promise<GatewayChild> {
     // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the gateway process there when it exits (open it in Chrome DevTools).
     const profileDir = process.env.BENCH_CPU_PROF;
     // BENCH_NODE_FLAGS: extra Node/V8 flags for the gateway process only (e.g. "--max-semi-space-size=8").
     const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     // The flags the gateway ships with first, so that BENCH_NODE_FLAGS can override them.
     const execArgv = ['--expose-gc', ...NODE_FLAGS, ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
-    const child = fork(join(__dirname, 'gateway-process.js'), ['--config', configPath], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv });
+    const child = fork(join(__dirname, 'gateway-process.js'), ['--config', configPath], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv, env });
     const gateway = new GatewayChild(child, httpPort);
     child.stderr!.on('data', (d: Buffer) => {
       if (process.env.BENCH_MEM_DEBUG) process.stderr.write(d);
@@ -49,6 +56,41 @@ export class GatewayChild {
       const timer = setTimeout(() => resolve(undefined), 5000);
       this.child.once('message', (message: { heapUsed?: number }) => { clearTimeout(timer); resolve(message.heapUsed); });
       this.child.send({ gc: true });
+    });
+  }
+
+  /**
+   * Event-loop delay since the previous call (or the process start), in ms, measured inside the
+   * gateway process with perf_hooks' monitorEventLoopDelay (started with BENCH_ELD=1).
+   */
+  async eventLoopDelay(): Promise<EventLoopDelay> {
+    return new Promise<EventLoopDelay>((resolve, reject) => {
+      const timer = setTimeout(() => { this.child.off('message', onMessage); reject(new Error('the gateway did not report its event-loop delay')); }, 10000);
+      const onMessage = (message: { eld?: EventLoopDelay | null }) => {
+        if (message?.eld === undefined) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        if (message.eld === null) reject(new Error('the gateway runs without BENCH_ELD=1'));
+        else resolve(message.eld);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ eld: true });
+    });
+  }
+
+  /** Starts a V8 CPU profile in the gateway process, or stops it and writes it to `path`. */
+  async profile(action: 'start' | 'stop', path?: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { this.child.off('message', onMessage); reject(new Error(`the gateway did not answer profile ${action}`)); }, 120000);
+      const onMessage = (message: { profiled?: string; error?: string }) => {
+        if (message?.profiled !== action) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        if (message.error) reject(new Error(message.error));
+        else resolve();
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ profile: action, path });
     });
   }
 

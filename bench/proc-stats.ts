@@ -45,6 +45,13 @@ export function rssKb(pid: number): number {
   return Number(match[1]);
 }
 
+/** VmHWM: the most resident memory the process has had, in kilobytes. */
+export function peakRssKb(pid: number): number {
+  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmHWM for process ${pid}`);
+  return Number(match[1]);
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
