@@ -76,6 +76,26 @@ describe('SMS registration against a Twilio-compatible endpoint', () => {
     expect(await rig.store.get('owner:+15551230001')).toEqual({ user: 'alice@example.org' });
   });
 
+  it('restores a verified registration without asking Twilio, and verifies again when the webhook URL is not ours', async () => {
+    const account = rig.fake.addAccount([NUMBER]);
+    const first = await rig.login('alice@example.org', account, NUMBER);
+    await first.session.logout();
+    const callsBefore = rig.fake.calls.length;
+    const back = await rig.login('alice@example.org', account, NUMBER, 'restore');
+    const [status] = (await back.recorder.waitFor('status')) as [{ online: boolean }];
+    expect(status.online).toBe(true);
+    expect(rig.fake.calls.length).toBe(callsBefore);
+    await back.session.logout();
+    // The stored URL no longer matches this gateway's (as after a change of http.publicUrl): the
+    // restore asks the API again and re-points the number.
+    const state = await back.state.get<{ smsUrl?: string }>('account');
+    await back.state.set('account', { ...state, smsUrl: 'http://127.0.0.1:1/old' });
+    rig.fake.numberOf(NUMBER)!.number.smsUrl = 'http://127.0.0.1:1/old';
+    await rig.login('alice@example.org', account, NUMBER, 'restore');
+    expect(rig.fake.numberOf(NUMBER)!.number.smsUrl).toBe(`${rig.publicUrl}/sms/inbound`);
+    expect(rig.fake.calls.slice(callsBefore).map((c) => c.operation)).toEqual(['accounts.fetch', 'numbers.list', 'numbers.update']);
+  });
+
   it('releases the number on unregistration so another user can claim it', async () => {
     const account = rig.fake.addAccount([NUMBER]);
     const { session } = await rig.login('alice@example.org', account, NUMBER);
