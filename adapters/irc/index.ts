@@ -1,12 +1,14 @@
-/** The IRC transport: biboumi-style addresses over one irc-framework connection per user. */
+/** The IRC transport: biboumi-style addresses over one irc-framework connection per user and server. */
 import type { Adapter, AdapterModule, AdapterServices, LegacyAddressInfo, LoginRequest, LegacySession } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
 import { InboundGate } from './inbound-gate';
 import { escapeLocalpart, isNick, parseLocalpart, unescapeLocalpart } from './address';
 import { ircOptionsSchema, type IrcOptions } from './options';
-import { attachIdentity, NetworkIdentity } from './network-identity';
-import { connectionSettings, registrationFields } from './registration';
+import { NetworkIdentity } from './network-identity';
+import { registrationFields } from './registration';
+import { ServerSettings, type SecretBox } from './server-settings';
 import type { IrcSession } from './session';
+import { UserServers } from './user-servers';
 
 /**
  * The session module pulls in irc-framework (with lodash, socks: about 200 modules), which a
@@ -24,7 +26,11 @@ export function createIrcAdapter(services: AdapterServices, configured: IrcOptio
   const software = services.software ? `${services.software.name} ${services.software.version}` : 'XMPP transport gateway';
   const options: IrcOptions = { ...configured, version: configured.version ?? software };
   const defaultServer = options.server?.host.toLowerCase();
-  const sessions = new Set<IrcSession>();
+  // Servers beside the fixed one that users may also use (server-settings.ts decides per user).
+  const others = (options.allowedServers ?? []).map((s) => s.toLowerCase()).filter((s) => s !== defaultServer);
+  const sessions = new Set<UserServers>();
+  // Seals per-server passwords with the storage key, where the core offers it (server-settings.ts).
+  const secrets = (services as AdapterServices & { secrets?: SecretBox }).secrets;
   const gate = new InboundGate();
   // identd (when configured) starts listening now; connections wait for it (network-identity.ts).
   const network = new NetworkIdentity(options, services.domain, services.logger.child({ transport: 'irc' }));
@@ -41,25 +47,29 @@ export function createIrcAdapter(services: AdapterServices, configured: IrcOptio
     },
     gatewayPrompt: {
       desc: defaultServer
-        ? `Enter an IRC nickname or #channel on ${defaultServer}.`
+        ? `Enter an IRC nickname or #channel on ${defaultServer}${others.length ? `, or nick%server / #channel%server on ${others.join(', ')}` : ''}.`
         : 'Enter nick%irc.server.net or #channel%irc.server.net.',
       prompt: 'IRC address',
     },
 
     async login(request: LoginRequest): Promise<LegacySession> {
-      const settings = connectionSettings(request.credentials, options);
-      const logger = services.logger.child({ transport: 'irc', server: settings.host });
-      attachIdentity(settings, network.forUser(request.user));
-      const session = new (ircSessionClass())({ settings, options, xmpp: request.xmpp, logger, gate, outbound: services.outbound });
-      const logout = session.logout.bind(session);
-      session.logout = async () => { sessions.delete(session); await logout(); };
-      if (request.reason === 'restore' || request.reason === 'reconnect') {
-        session.startInBackground();
-      } else {
-        await session.start();
-      }
-      sessions.add(session);
-      return session;
+      const logger = services.logger.child({ transport: 'irc' });
+      const fresh = request.reason === 'register' || request.reason === 'update';
+      const settings = await ServerSettings.load(request.credentials, options, request.state, secrets, fresh, (text) => logger.warn({ user: request.user }, text));
+      const identity = network.forUser(request.user);
+      const Session = ircSessionClass();
+      const servers = new UserServers({
+        xmpp: request.xmpp,
+        options,
+        settings,
+        logger,
+        open: (connection, xmpp, log) => new Session({ settings: connection, options, xmpp, logger: log, gate, outbound: services.outbound, identity }),
+      });
+      const logout = servers.logout.bind(servers);
+      servers.logout = async () => { sessions.delete(servers); await logout(); };
+      await servers.start(request.reason === 'restore' || request.reason === 'reconnect');
+      sessions.add(servers);
+      return servers;
     },
 
     parseAddress(localpart: string): LegacyAddressInfo {
@@ -87,8 +97,8 @@ export function createIrcAdapter(services: AdapterServices, configured: IrcOptio
 
     async discoItems(_user: string, session?: LegacySession) {
       // Without a session there is nothing to list, and no reason to load the session module.
-      if (!session || !(session instanceof ircSessionClass())) return [];
-      return session.rooms.all().filter((s) => s.phase === 'joined').map((s) => ({ jid: `${s.room.localpart}@${services.domain}`, name: s.name }));
+      if (!(session instanceof UserServers)) return [];
+      return session.joinedRooms().map((r) => ({ jid: `${r.localpart}@${services.domain}`, name: r.name }));
     },
 
     anonymousCredentials(user: string) {

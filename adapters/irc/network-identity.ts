@@ -117,15 +117,9 @@ export class UserIdentity {
 }
 
 /**
- * Until the session hands each connection its identity explicitly, the adapter attaches it to
- * the connection settings object it creates for a login, which the session passes on unchanged.
+ * Sessions now hand each connection its identity (SessionContext.identity); connection.ts still
+ * falls back to this lookup, which nothing fills any more. Remove both with that fallback.
  */
-const bySettings = new WeakMap<object, UserIdentity>();
-
-export function attachIdentity(settings: object, identity: UserIdentity): void {
-  bySettings.set(settings, identity);
-}
-
-export function identityOf(settings: object): UserIdentity | undefined {
-  return bySettings.get(settings);
+export function identityOf(_settings: object): UserIdentity | undefined {
+  return undefined;
 }

@@ -61,8 +61,16 @@ export const ircOptionsSchema = z.object({
   }).strict().optional(),
   /** biboumi-style use without registration (nick from the JID localpart); needs `server`. */
   allowAnonymous: z.boolean().default(false),
-  /** If set, users may only register on these servers (host names, lower case). */
+  /**
+   * If set, the servers users may connect to (host names, any case), each at once; the fixed
+   * `server` is always allowed. Unset: with `server` only that one, without it any server.
+   */
   allowedServers: z.array(host).optional(),
+  /**
+   * A server other than the registered one is disconnected after this long without a joined
+   * channel or a private message (fractions allowed), unless the user made it persistent; 0: never.
+   */
+  serverIdleMinutes: z.number().min(0).max(7 * 24 * 60).default(30),
   /** Ad-hoc command that sends any IRC line: powerful, so off unless the operator wants it. */
   allowRawCommands: z.boolean().default(false),
   /** Encoding used for incoming lines that are not valid UTF-8 (any WHATWG encoding label). */

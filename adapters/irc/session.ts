@@ -23,6 +23,7 @@ import { WhoisCards } from './whois-card';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
 import type { InboundGate } from './inbound-gate';
+import type { UserIdentity } from './network-identity';
 import type { OutboundPolicy } from '../../src/core/outbound-policy';
 import { joinChannel, leaveChannel } from './joins';
 import { Outbound } from './outbound';
@@ -40,6 +41,8 @@ export interface SessionContext {
   gate?: InboundGate;
   /** Where the connection may go (AdapterServices.outbound). */
   outbound: OutboundPolicy;
+  /** The user's ident answer, WEBIRC host, source address and connection pace (network-identity.ts). */
+  identity?: UserIdentity;
 }
 
 export class IrcSession implements LegacySession {
@@ -112,14 +115,16 @@ export class IrcSession implements LegacySession {
       send: (line, channel) => this.connection.send(line, 'control', channel),
     });
     this.extras = new SessionExtras(this);
-    this.connection = new IrcConnection(ctx.settings, ctx.options, {
+    // Only the operator's fixed server skips the outbound policy; a server the user chose is vetted.
+    const fixed = ctx.options.server && ctx.options.server.host.toLowerCase() === this.server;
+    this.connection = new IrcConnection(ctx.settings, fixed ? ctx.options : { ...ctx.options, server: undefined }, {
       attach: (client) => {
         attachListeners(this, client);
         this.history.prepare(client);
       },
       registered: (client, first) => this.onRegistered(client, first),
       lost: (reason, retryInMs) => this.onLost(reason, retryInMs),
-    }, ctx.logger, ctx.outbound, ctx.gate);
+    }, ctx.logger, ctx.outbound, ctx.gate, ctx.identity);
   }
 
   get defaultServer(): string | undefined {

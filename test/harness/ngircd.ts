@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, tempDir, requireBinary } from './ports';
 
@@ -14,6 +14,12 @@ export interface NgircdOptions {
   /** Server name shown in prefixes; defaults to irc.test.local. */
   name?: string;
   motd?: string;
+  /**
+   * Loopback addresses to listen on (default 127.0.0.1), all on one port. The first is `host`.
+   * A second server on 127.0.0.2 that also listens on 127.0.0.1 is a distinct server name for
+   * the gateway while test clients reach it the usual way.
+   */
+  listen?: string[];
 }
 
 /**
@@ -21,20 +27,36 @@ export interface NgircdOptions {
  * foreground (-n) so the test owns the process; `restart()` keeps the same port so clients
  * configured with it can reconnect.
  */
+/** A port free on every one of `hosts` (each address is a separate bind). */
+async function freePortOnAll(hosts: string[]): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort(hosts[0]);
+    const others = await Promise.all(hosts.slice(1).map((host) => new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, host, () => srv.close(() => resolve(true)));
+    })));
+    if (others.every(Boolean)) return port;
+  }
+  throw new Error(`no port free on all of ${hosts.join(', ')}`);
+}
+
 export class Ngircd {
-  readonly host = '127.0.0.1';
+  readonly host: string;
   readonly name: string;
   private process?: ChildProcess;
   private stderr = '';
 
-  private constructor(readonly port: number, private readonly dir: string, name: string) {
+  private constructor(readonly port: number, private readonly dir: string, name: string, readonly listen: string[]) {
     this.name = name;
+    this.host = listen[0];
   }
 
   static async start(options: NgircdOptions = {}): Promise<Ngircd> {
-    const port = await freePort();
+    const listen = options.listen?.length ? options.listen : ['127.0.0.1'];
+    const port = await freePortOnAll(listen);
     const dir = tempDir('ngircd');
-    const server = new Ngircd(port, dir, options.name ?? 'irc.test.local');
+    const server = new Ngircd(port, dir, options.name ?? 'irc.test.local', listen);
     server.writeConfig(options.motd ?? 'Welcome to the test network');
     await server.launch();
     return server;
@@ -52,7 +74,7 @@ export class Ngircd {
       '[Global]',
       `  Name = ${this.name}`,
       '  Info = gateway test server',
-      '  Listen = 127.0.0.1',
+      `  Listen = ${this.listen.join(',')}`,
       `  Ports = ${this.port}`,
       `  MotdFile = ${join(this.dir, 'motd.txt')}`,
       `  PidFile = ${join(this.dir, 'ngircd.pid')}`,
