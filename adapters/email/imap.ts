@@ -25,6 +25,11 @@ export interface WatcherHooks {
   /** The notice for a mail prepare() failed on, so it does not vanish silently. */
   unrelayable(size: number): () => void;
   status(online: boolean, text: string): void;
+  /**
+   * Flags in INBOX may have changed (an untagged FETCH FLAGS while idling, a poll, a reconnect):
+   * runs as an IMAP job after the new-mail check. Absent: flags are not watched.
+   */
+  flagsChanged?(client: ImapFlow): Promise<void>;
 }
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -58,6 +63,8 @@ export class ImapWatcher {
   /** IMAP work runs one job at a time, so new-mail checks never overlap. */
   private chain: Promise<unknown> = Promise.resolve();
   private checkPending = false;
+  /** Flags may have changed since the last flagsChanged job. */
+  private flagsDirty = false;
 
   constructor(
     private readonly account: MailAccount,
@@ -70,6 +77,11 @@ export class ImapWatcher {
 
   get online(): boolean {
     return !!this.client?.usable;
+  }
+
+  /** UIDVALIDITY of INBOX as last opened (the UIDs handed to prepare() belong to it). */
+  get uidValidity(): string | undefined {
+    return this.cursor?.uidValidity;
   }
 
   /** First connection: throws a GatewayError naming the IMAP server. */
@@ -172,6 +184,16 @@ export class ImapWatcher {
     this.client = client;
     client.on('close', () => this.onClose(client));
     client.on('exists', () => this.scheduleCheck());
+    if (this.hooks.flagsChanged) {
+      client.on('flags', (event: { flags?: Set<string> }) => {
+        // Only \Seen being set is news; other flags and our own STORE answers need no check.
+        if (!event.flags?.has('\\Seen')) return;
+        this.flagsDirty = true;
+        this.scheduleCheck();
+      });
+    }
+    // Whatever changed while disconnected.
+    this.flagsDirty = true;
     this.attempts = 0;
     this.stopPolling();
     if (!this.settings.idle) this.startPolling('IDLE is turned off');
@@ -183,7 +205,11 @@ export class ImapWatcher {
 
   private startPolling(why: string): void {
     this.logger.info({ host: this.account.imap.host, why, seconds: this.settings.pollIntervalSeconds }, 'polling INBOX');
-    this.pollTimer = setInterval(() => this.scheduleCheck(), this.settings.pollIntervalSeconds * 1000);
+    this.pollTimer = setInterval(() => {
+      // Without IDLE no FETCH FLAGS arrives on its own: each poll also looks at flags.
+      this.flagsDirty = true;
+      this.scheduleCheck();
+    }, this.settings.pollIntervalSeconds * 1000);
   }
 
   private stopPolling(): void {
@@ -229,6 +255,7 @@ export class ImapWatcher {
         // The connection probably dropped: 'close' reconnects and the next check resumes at the cursor.
         this.logger.warn({ err: (err as Error).message, host: this.account.imap.host }, 'checking INBOX failed');
       }
+      await this.checkFlags();
       this.idleNow();
     });
   }
@@ -273,6 +300,19 @@ export class ImapWatcher {
       this.cursor = next;
       handOver();
       if (this.settings.markSeen && !vanished) await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+    }
+  }
+
+  private async checkFlags(): Promise<void> {
+    const client = this.client;
+    if (!this.flagsDirty || !this.hooks.flagsChanged || !client?.usable || this.stopped) return;
+    this.flagsDirty = false;
+    try {
+      await this.hooks.flagsChanged(client);
+    } catch (err) {
+      // Looked at again on the next flag change, poll or reconnect.
+      this.flagsDirty = true;
+      this.logger.warn({ err: (err as Error).message, host: this.account.imap.host }, 'checking INBOX flags failed');
     }
   }
 

@@ -13,6 +13,8 @@ import type { MailAccount } from './credentials';
 import { ImapWatcher } from './imap';
 import { readMail, type ReadMail } from './inbound';
 import type { EmailOptions } from './options';
+import { reportRead } from '../../src/core/read-sync';
+import { SeenSync } from './seen-sync';
 import { SmtpSender } from './smtp';
 import { firstLineSubject, headerValue, humanSize, newMessageId, remoteText, replySubject } from './text';
 
@@ -34,14 +36,19 @@ export class EmailSession implements LegacySession {
   private sentFolder?: string;
   /** Sends in flight, known by the XMPP message each came from. */
   private readonly inFlight = new InFlight<{ peer: string; id?: string; fromResource?: string }>();
+  /** Relayed mails read in another mail client reach XMPP (absent with markSeen: the gateway flags them itself). */
+  readonly seen?: SeenSync;
 
   constructor(private readonly deps: SessionDeps) {
     const { account, options, conversations, logger, xmpp, outbound } = deps;
     this.smtp = new SmtpSender(account, options.connectTimeoutMs, outbound);
+    const seen = options.markSeen ? undefined : new SeenSync(({ from, messageId }) => reportRead(xmpp.contact(from), { legacyId: messageId }));
+    this.seen = seen;
     this.imap = new ImapWatcher(account, options, conversations, logger, {
       prepare: (uid, raw, size) => this.prepare(uid, raw, size),
       unrelayable: (size) => this.notice(`A mail (${humanSize(size)}) arrived in your inbox that the gateway could not relay; open it in your mail client.`),
       status: (online, text) => xmpp.status({ online, text }),
+      ...(seen ? { flagsChanged: (client: ImapFlow) => seen.check(client) } : {}),
     }, outbound);
   }
 
@@ -147,6 +154,8 @@ export class EmailSession implements LegacySession {
   async markRead(_to: string, ref: MessageRef): Promise<void> {
     const id = mailId(ref);
     if (!id) return;
+    // Read in another mail client and reported to XMPP just now: the user's server carried that marker back here.
+    if (this.seen && !this.seen.readHere(id.slice(1, -1))) return;
     try {
       await this.imap.withClient(async (client) => {
         const found = await client.search({ header: { 'message-id': id } }, { uid: true });
@@ -263,7 +272,11 @@ export class EmailSession implements LegacySession {
       delay: mail.date && Number.isFinite(mail.date.getTime()) ? mail.date : undefined,
       ...(mail.fromName ? { senderName: mail.fromName } : {}),
     };
-    return () => xmpp.contact(from).sendText(body, meta);
+    return () => {
+      xmpp.contact(from).sendText(body, meta);
+      const validity = this.imap.uidValidity;
+      if (this.seen && from && meta.legacyId && validity) this.seen.watch(validity, uid, meta.legacyId, from);
+    };
   }
 
   private async rememberInbound(mail: ReadMail): Promise<string | undefined> {

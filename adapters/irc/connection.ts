@@ -13,9 +13,10 @@ import { reconnectDelay } from './backoff';
 import { FloodQueue, type QueuedLine } from './flood-queue';
 import type { InboundGate } from './inbound-gate';
 import type { PaceTicket } from './connect-pace';
-import { identityOf, type UserIdentity } from './network-identity';
+import type { UserIdentity } from './network-identity';
 import type { IrcOptions } from './options';
 import type { ConnectionSettings } from './registration';
+import { READ_MARKER_CAP } from './read-marker';
 import { transportFor } from './transport';
 
 export interface ConnectionHooks {
@@ -28,6 +29,11 @@ export interface ConnectionHooks {
 
 const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT']);
 const MAX_NICK_RETRIES = 3;
+/**
+ * IRCv3 caps asked for beyond irc-framework's defaults (server-time, message-tags, batch, ...);
+ * the server acknowledges only those it offers, and each feature checks its cap per connection.
+ */
+const EXTRA_CAPS = [READ_MARKER_CAP];
 
 /** `source`: the per-user address the socket was bound to, if any. */
 function describeSocketError(err: unknown, where: string, source?: string): GatewayError {
@@ -108,7 +114,7 @@ export class IrcConnection {
     identity?: UserIdentity,
   ) {
     this.nick = settings.nick;
-    this.identity = identity ?? identityOf(settings);
+    this.identity = identity;
     this.transport = transportFor(options.fallbackEncoding);
     this.queue = new FloodQueue(options.flood, (line) => this.client?.raw(line));
   }
@@ -165,6 +171,7 @@ export class IrcConnection {
     this.closeClient();
     const client = new Client();
     shareCommandTable(client);
+    (client as unknown as { requestCap(caps: string[]): void }).requestCap(EXTRA_CAPS);
     this.client = client;
     this.lastServerError = undefined;
     this.authFailed = undefined;

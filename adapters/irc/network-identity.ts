@@ -116,10 +116,3 @@ export class UserIdentity {
   }
 }
 
-/**
- * Sessions now hand each connection its identity (SessionContext.identity); connection.ts still
- * falls back to this lookup, which nothing fills any more. Remove both with that fallback.
- */
-export function identityOf(_settings: object): UserIdentity | undefined {
-  return undefined;
-}

@@ -1,9 +1,11 @@
 /**
- * XEP-0356 (Privileged Entity), the roster part: reading what a server lets the component do
- * with its users' rosters, and the stanzas that use it. ejabberd 23.01 speaks
+ * XEP-0356 (Privileged Entity): reading what a server lets the component do with its users'
+ * rosters and messages, and the stanzas that use it. ejabberd 23.01 speaks
  * urn:xmpp:privilege:1, Prosody's mod_privilege urn:xmpp:privilege:2; both address roster
- * requests the same way (to the user's bare JID), so only the advertisement needs to know.
+ * requests the same way (to the user's bare JID) and wrap privileged messages the same way, so
+ * only the advertisement and the wrapper's namespace need to know.
  */
+import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import { NS } from './namespaces';
 import { bare, splitJid, xmlSafe } from './stanzas';
@@ -41,6 +43,11 @@ export function canGetRoster(grant: PrivilegeAdvertisement | undefined): boolean
 
 export function canSetRoster(grant: PrivilegeAdvertisement | undefined): boolean {
   return grant?.roster === 'set' || grant?.roster === 'both';
+}
+
+/** The server lets the component send messages as its users (message "outgoing"). */
+export function canSendAsUser(grant: PrivilegeAdvertisement | undefined): boolean {
+  return grant?.message === 'outgoing';
 }
 
 function privilegeChild(message: Element): Element | undefined {
@@ -145,4 +152,40 @@ export function parseRosterItems(iq: Element): RosterItem[] {
 /** The fallback without privileges: the contact asks to be in the roster, with its name (XEP-0172). */
 export function subscribeRequest(from: string, to: string, nick?: string): Element {
   return xml('presence', { type: 'subscribe', from, to: bare(to) }, nick ? xml('nick', { xmlns: NS.nick }, xmlSafe(nick)) : undefined);
+}
+
+const FORWARD_NS = 'urn:xmpp:forward:0';
+const CLIENT_NS = 'jabber:client';
+
+/**
+ * XEP-0333 <displayed/> for message `id`. A 1:1 one goes from the user's bare JID to the
+ * contact; in a room, from the user's own occupant JID (type groupchat), which clients read as
+ * "read on another device" (XEP-0333 section on groupchat).
+ */
+export function displayedMarker(opts: { from: string; to: string; id: string; type: 'chat' | 'groupchat' }): Element {
+  return xml('message', { from: opts.from, to: opts.to, type: opts.type, id: randomUUID() },
+    xml('displayed', { xmlns: NS.markers, id: xmlSafe(opts.id) }));
+}
+
+/**
+ * A message the server sends on `user`'s behalf, as if one of their clients had sent it (needs
+ * message "outgoing"). The server posts it from the user's bare JID, so their other resources
+ * get it as a XEP-0280 "sent" carbon and their archive keeps it: the way a gateway tells the
+ * user's clients what the user did on the legacy network. `inner` must be from the user's bare
+ * JID; it is addressed to the user's server (`grant.serverDomain`) wrapped in <forwarded/>.
+ */
+export function privilegedMessage(component: string, grant: Pick<PrivilegeAdvertisement, 'serverDomain' | 'namespace'>, inner: Element): Element {
+  const from = splitJid(inner.attrs.from ?? '');
+  if (!from.local || from.resource || from.domain.toLowerCase() !== grant.serverDomain) {
+    throw new Error(`privilegedMessage: the inner message must be from a bare JID of ${grant.serverDomain}, not "${inner.attrs.from ?? ''}"`);
+  }
+  // Prosody's mod_privilege looks the inner message up by its namespace: it must say it.
+  const copy = xml(inner.name, { ...inner.attrs, xmlns: CLIENT_NS }, ...inner.children);
+  return xml('message', { from: component, to: grant.serverDomain, id: randomUUID() },
+    xml('privilege', { xmlns: grant.namespace }, xml('forwarded', { xmlns: FORWARD_NS }, copy)));
+}
+
+/** The user read the chat with `contact` up to `id` elsewhere: the privileged <displayed/> their clients get as a carbon. */
+export function ownDisplayedCarbon(component: string, grant: Pick<PrivilegeAdvertisement, 'serverDomain' | 'namespace'>, user: string, contact: string, id: string): Element {
+  return privilegedMessage(component, grant, displayedMarker({ from: bare(user), to: bare(contact), id, type: 'chat' }));
 }
