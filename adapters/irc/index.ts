@@ -30,7 +30,7 @@ export function createIrcAdapter(services: AdapterServices, configured: IrcOptio
   const others = (options.allowedServers ?? []).map((s) => s.toLowerCase()).filter((s) => s !== defaultServer);
   const sessions = new Set<UserServers>();
   // Seals per-server passwords with the storage key, where the core offers it (server-settings.ts).
-  const secrets = (services as AdapterServices & { secrets?: SecretBox }).secrets;
+  const secrets: SecretBox | undefined = services.secrets;
   const gate = new InboundGate();
   // identd (when configured) starts listening now; connections wait for it (network-identity.ts).
   const network = new NetworkIdentity(options, services.domain, services.logger.child({ transport: 'irc' }));
@@ -38,7 +38,7 @@ export function createIrcAdapter(services: AdapterServices, configured: IrcOptio
     identity: { type: 'irc', name: 'IRC gateway' },
     features: [MUC],
     // Per connection: IRCv3 client tags where the server carries them, else text (messaging.ts).
-    messaging: { corrections: 'native', replies: 'native', reactions: 'native' },
+    messaging: { corrections: 'native', replies: 'native', reactions: 'native', readMarkers: true },
     registration: {
       instructions: defaultServer
         ? `Choose your nickname on ${defaultServer}. A password is used for SASL or NickServ.`

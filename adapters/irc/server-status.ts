@@ -30,5 +30,6 @@ export function touchingContact(contact: Contact, touch: () => void): Contact {
     delivered: (ref) => contact.delivered(ref),
     failed: (ref, error) => contact.failed(ref, error),
     reacted: (change) => contact.reacted(change),
+    readByUser: (ref) => contact.readByUser?.(ref),
   };
 }

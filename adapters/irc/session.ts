@@ -5,7 +5,7 @@
 import type { Client } from 'irc-framework';
 import type { Logger } from 'pino';
 import type {
-  AdhocCommand, Affiliation, AffiliationEntry, AffiliationTarget, ChatState, ContactCard, IncomingMeta, LegacyItem, LegacySession, OutboundMessage,
+  AdhocCommand, Affiliation, AffiliationEntry, AffiliationTarget, ChatState, ContactCard, IncomingMeta, LegacyItem, LegacySession, MessageRef, OutboundMessage,
   OutboundPrivateMessage, OutboundReaction, OutboundRoomMessage, PresenceShow, Role, RoomConfig, RoomJoinRequest, SoftwareVersion, XmppUser,
 } from '../../src/core/adapter';
 import { GatewayError } from '../../src/core/errors';
@@ -29,6 +29,7 @@ import { joinChannel, leaveChannel } from './joins';
 import { Outbound } from './outbound';
 import type { Conversation } from './private-chats';
 import { Rooms } from './rooms';
+import { ReadMarkers } from './read-marker';
 import { bodyLines, singleLine } from './text';
 
 export interface SessionContext {
@@ -68,6 +69,7 @@ export class IrcSession implements LegacySession {
   readonly outbound = new Outbound(this);
   readonly history: ChatHistory;
   readonly extras: SessionExtras;
+  readonly readMarkers: ReadMarkers;
   /** The server gives messages a msgid (IRCv3 message-ids): the ids replies and reactions name are IRC's. */
   msgids = false;
 
@@ -115,12 +117,23 @@ export class IrcSession implements LegacySession {
       send: (line, channel) => this.connection.send(line, 'control', channel),
     });
     this.extras = new SessionExtras(this);
+    this.readMarkers = new ReadMarkers({
+      client: () => this.connection.client,
+      send: (line) => this.connection.send(line, 'control'),
+      lower,
+      isChannel: (target) => this.isChannel(target),
+      isSelf: (nick) => this.isSelf(nick),
+      resolve: (localpart) => this.resolve(localpart),
+      handleOf: (target) => (this.isChannel(target) ? this.rooms.get(target)?.room : this.xmpp.contact(this.contactLocalpart(target))),
+      logger: ctx.logger,
+    });
     // Only the operator's fixed server skips the outbound policy; a server the user chose is vetted.
     const fixed = ctx.options.server && ctx.options.server.host.toLowerCase() === this.server;
     this.connection = new IrcConnection(ctx.settings, fixed ? ctx.options : { ...ctx.options, server: undefined }, {
       attach: (client) => {
         attachListeners(this, client);
         this.history.prepare(client);
+        this.readMarkers.attach(client);
       },
       registered: (client, first) => this.onRegistered(client, first),
       lost: (reason, retryInMs) => this.onLost(reason, retryInMs),
@@ -340,6 +353,11 @@ export class IrcSession implements LegacySession {
     this.outbound.reaction(reaction, { nick: address.nick, localpart: to });
   }
 
+  /** XEP-0333 displayed -> IRCv3 MARKREAD, where the server offers draft/read-marker. */
+  async markRead(to: string, ref: MessageRef, room?: boolean): Promise<void> {
+    this.readMarkers.markRead(to, ref, room);
+  }
+
   async setSubject(room: string, subject: string): Promise<void> {
     const state = this.joinedChannel(room);
     const topic = singleLine(subject);
@@ -379,6 +397,7 @@ export class IrcSession implements LegacySession {
 
   async logout(): Promise<void> {
     this.keeper.stop();
+    this.readMarkers.dispose();
     this.nickChange.pending?.reject(new GatewayError('gone', 'Logged out.'));
     try {
       await this.connection.quit('Leaving');

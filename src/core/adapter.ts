@@ -136,6 +136,12 @@ export interface Contact {
   failed(ref: { id?: string; fromResource?: string }, error: GatewayError): void;
   /** The contact reacted to a message (the core keeps each set and sends it whole, XEP-0444). */
   reacted(change: ReactionChange): void;
+  /**
+   * The user read this conversation up to `legacyId` on the legacy side (another client of
+   * theirs): their XMPP clients are told (XEP-0333 through XEP-0356, see read-sync.ts).
+   * Adapters call it through reportRead (read-sync.ts), so wrappers without it still work.
+   */
+  readByUser?(ref: { legacyId: string }): void;
 }
 
 /**
@@ -163,6 +169,8 @@ export interface RoomMessageMeta extends Pick<IncomingMeta, 'legacyId' | 'delay'
  */
 export interface Room {
   readonly localpart: string;
+  /** The legacy connection behind this room dropped: the user's resources see the room gone, with `text`. */
+  disconnected?(text?: string): void;
   occupant(nick: string): Occupant | undefined;
   occupants(): IterableIterator<Occupant>;
   readonly size: number;
@@ -187,6 +195,8 @@ export interface Room {
   message(nick: string, body: string, meta?: RoomMessageMeta): void;
   /** An occupant reacted to a message (the core keeps each set and sends it whole, XEP-0444). */
   reacted(nick: string, change: ReactionChange): void;
+  /** The user read the room up to `legacyId` on the legacy side: their resources in the room are told (XEP-0333). */
+  readByUser?(ref: { legacyId: string }): void;
   /** A room-level error for something the user sent (e.g. cannot send to channel). */
   error(error: GatewayError, stanzaId?: string): void;
   /** The private conversation with an occupant, shown from room/nick (the same object per nick while the room is held). */
@@ -349,6 +359,11 @@ export interface AdapterServices {
   credentials(user: string): Promise<Credentials | undefined>;
   /** This gateway's software name and version (what a network's own version query is answered with). */
   software?: { name: string; version: string };
+  /**
+   * Seals a secret the adapter keeps in its own state (LoginRequest.state) with the storage key,
+   * as the core seals registrations: e.g. a password for an extra IRC server.
+   */
+  secrets?: { seal(plain: string): string; open(sealed: string): string };
 }
 
 export interface Adapter {
