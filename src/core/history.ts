@@ -41,14 +41,16 @@ export class History {
     private readonly chats: (user: string) => KeyValue,
   ) {}
 
-  private append(scope: string, entry: { id: string; with: string; stanza: Element; ts?: number; fresh?: boolean }): void {
-    this.archive.append(scope, { id: entry.id, with: entry.with, stanza: entry.stanza.toString(), ts: entry.ts }, entry.fresh)
+  /** `stanza`: the message as sent to the user, without `to`; already serialized when the caller has the text at hand. */
+  private append(scope: string, entry: { id: string; with: string; stanza: Element | string; ts?: number; fresh?: boolean }): void {
+    const stanza = typeof entry.stanza === 'string' ? entry.stanza : entry.stanza.toString();
+    this.archive.append(scope, { id: entry.id, with: entry.with, stanza, ts: entry.ts }, entry.fresh)
       .catch((err: Error) => this.logger.warn({ scope, err: err.message }, 'could not archive a message'));
   }
 
   /** A room message as one user's connection heard it; written down if that user is the room's archivist. */
   /** `fresh`: the id was made up by the gateway (the network gave none), so it is not stored yet. */
-  roomMessage(room: string, user: string, entry: { id: string; nick: string; stanza: Element; ts?: number; fresh?: boolean }): void {
+  roomMessage(room: string, user: string, entry: { id: string; nick: string; stanza: Element | string; ts?: number; fresh?: boolean }): void {
     const archivist = this.archivists.get(room);
     if (archivist === undefined) this.archivists.set(room, user);
     else if (archivist !== user) return;
@@ -61,7 +63,7 @@ export class History {
   }
 
   /** A 1:1 message either way; `localpart` is the contact. */
-  chatMessage(user: string, localpart: string, entry: { id: string; stanza: Element; ts?: number; fresh?: boolean }): void {
+  chatMessage(user: string, localpart: string, entry: { id: string; stanza: Element | string; ts?: number; fresh?: boolean }): void {
     this.append(chatScope(user, localpart), { id: entry.id, with: localpart, stanza: entry.stanza, ts: entry.ts, fresh: entry.fresh });
     this.index(user, localpart);
   }
@@ -77,6 +79,14 @@ export class History {
       const listed = (await state.get<string[]>(CHATS_KEY)) ?? [];
       if (!listed.includes(localpart)) await state.set(CHATS_KEY, [...listed, localpart]);
     })().catch((err: Error) => this.logger.warn({ err: err.message }, 'could not index a chat history'));
+  }
+
+  /**
+   * Writes what the archive still holds in memory (its batch windows, see Archive); call it when
+   * the transport stops, after the last message was delivered and before the store closes.
+   */
+  async flush(): Promise<void> {
+    await this.archive.flush();
   }
 
   /** The text of an archived message, for a fallback that quotes it. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { KeyedMutex } from '../keyed-mutex';
-import type { KeyValue } from '../store/types';
+import { writeAll, type KeyValue } from '../store/types';
 
 export interface MessageIdMapOptions {
   /** How long a mapping is kept after it was last recorded (ms). Default 30 days. */
@@ -38,8 +38,9 @@ interface ToXmpp {
 /**
  * A persistent, bounded map between XMPP message ids and legacy message ids (IRCv3 msgid, Twilio
  * MessageSid, email Message-ID), per conversation scope. One key per id and direction, written
- * with the retention as TTL: a record costs one small read and 1 + n writes, whatever the size
- * of the map, and nothing ever has to be listed or pruned.
+ * with the retention as TTL: a record costs one small read and 1 + n writes in one round trip
+ * (setMany), whatever the size of the map. Nothing here lists or prunes: keys nobody reads again
+ * are deleted by the store's sweep once their TTL has run out (src/store/sweeper.ts).
  */
 export class MessageIdMap {
   private readonly retentionMs: number;
@@ -72,11 +73,13 @@ export class MessageIdMap {
       const at = this.now();
       const known = this.live(await this.read<ToXmpp>(legacyKey));
       const merged = (known ? [...known.x, ...xmpp.filter((id) => !known.x.includes(id))] : xmpp).slice(0, MAX_XMPP_IDS);
-      await this.write(legacyKey, { x: merged, at } satisfies ToXmpp);
       // Every id of the message points at the legacy id, including the ones recorded earlier,
-      // whose TTL would otherwise run out before the legacy record's.
-      const pointing = new Set([...merged, ...xmpp]);
-      await Promise.all([...pointing].map((id) => this.write(this.key('x', scope, id), { l: ids.legacy, at } satisfies ToLegacy)));
+      // whose TTL would otherwise run out before the legacy record's. One round trip for all.
+      const pointing = [...new Set([...merged, ...xmpp])];
+      await this.write([
+        [legacyKey, { x: merged, at } satisfies ToXmpp],
+        ...pointing.map((id): [string, ToLegacy] => [this.key('x', scope, id), { l: ids.legacy, at }]),
+      ]);
     });
   }
 
@@ -121,11 +124,11 @@ export class MessageIdMap {
     return stored;
   }
 
-  private async write(key: string, value: ToLegacy | ToXmpp): Promise<void> {
+  private async write(records: Array<[key: string, value: ToLegacy | ToXmpp]>): Promise<void> {
     // Forget first: if the write fails, a later read goes to the store instead of trusting memory.
-    this.cache.delete(key);
-    await this.kv.set(key, value, this.retentionMs);
-    this.remember(key, value);
+    for (const [key] of records) this.cache.delete(key);
+    await writeAll(this.kv, records.map(([key, value]) => ({ key, value, ttlMs: this.retentionMs })));
+    for (const [key, value] of records) this.remember(key, value);
   }
 
   private remember(key: string, value: ToLegacy | ToXmpp): void {

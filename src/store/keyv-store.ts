@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { Keyv } from 'keyv';
 import { GatewayError } from '../component/errors';
 import { decryptString, encryptString } from './crypto';
-import type { KeyValue } from './types';
+import type { KeyValue, KeyValueWrite } from './types';
 import { KeyedMutex } from '../keyed-mutex';
+import { createBackend, describe, type Backend } from './backends';
+import { useFastSerialization } from './serialize';
+import { ExpirySweeper, sweepOnce, sweepSettings, type SweepOptions, type SweepResult } from './sweeper';
 import { recordStoreOperation, type StoreOperation } from '../metrics';
 
 export interface Registration {
@@ -35,6 +36,13 @@ export interface GatewayStoreOptions {
   namespace?: string;
   /** How long one operation may wait for the backend (default 5000 ms). */
   operationTimeoutMs?: number;
+  /**
+   * The periodic deletion of expired keys on SQLite and PostgreSQL (see sweeper.ts), started by
+   * open() and stopped by close(); false turns it off. Redis expires keys by itself.
+   */
+  sweep?: SweepOptions | false;
+  /** Hears every sweep run: what it deleted, or why it failed (the next run comes all the same). */
+  onSweep?: (outcome: SweepResult | Error) => void;
 }
 
 interface StoredRegistration extends Registration {
@@ -61,25 +69,31 @@ const INDEX_PRUNE_EVERY = 256;
 export class GatewayStore {
   private readonly locks = new KeyedMutex();
   private closed = false;
+  private sweeper: ExpirySweeper | undefined;
 
   private constructor(
     private readonly keyv: Keyv,
     private readonly encryptionKey: Buffer,
     private readonly namespace: string,
     private readonly operationTimeoutMs: number,
+    private readonly backend: Backend,
+    private readonly sweepOptions: ReturnType<typeof sweepSettings>,
   ) {}
 
   static async open(options: GatewayStoreOptions): Promise<GatewayStore> {
     if (options.encryptionKey.length !== 32) throw new Error('the storage encryption key must be 32 bytes (use deriveKey)');
+    // Checked before anything is opened: a bad setting is a configuration error, not a half-open store.
+    const sweep = sweepSettings(options.sweep || undefined);
     const backend = await createBackend(options.url ?? DEFAULT_SQLITE_URL);
     const keyv = new Keyv({ store: backend.adapter, namespace: '', useKeyPrefix: false, throwOnErrors: true });
+    useFastSerialization(keyv);
     // keyv reports backend failures as events; without a listener nothing would see them, and the
     // same failures also reject the operation that hit them, so the caller gets the error.
     let firstError: unknown;
     keyv.on('error', (error: unknown) => {
       firstError ??= error;
     });
-    const store = new GatewayStore(keyv, options.encryptionKey, options.namespace ?? 'gateway', options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
+    const store = new GatewayStore(keyv, options.encryptionKey, options.namespace ?? 'gateway', options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, backend, sweep);
     try {
       await keyv.get(store.key(PROBE_KEY));
     } catch (error) {
@@ -87,7 +101,25 @@ export class GatewayStore {
       throw new Error(`cannot open the store at storage.url ${backend.description}: ${describe(firstError ?? error)}`);
     }
     backend.markOpened();
+    if (options.sweep !== false && backend.sweep) {
+      store.sweeper = new ExpirySweeper((now, limit) => store.sweepStatement(now, limit), sweep, options.onSweep);
+      store.sweeper.start();
+    }
     return store;
+  }
+
+  /**
+   * One bounded sweep run now (what the timer does every sweep.intervalMs): deletes this
+   * namespace's keys that expired before `now`. Nothing to do on Redis.
+   */
+  async sweepExpired(now = Date.now()): Promise<SweepResult> {
+    if (!this.backend.sweep) return { deleted: 0, more: false };
+    return sweepOnce((at, limit) => this.sweepStatement(at, limit), this.sweepOptions, now);
+  }
+
+  private async sweepStatement(now: number, limit: number): Promise<number> {
+    this.ensureOpen();
+    return this.bounded(() => this.backend.sweep!(now, limit, `${this.key()}:`));
   }
 
   registrations(domain: string): RegistrationStore {
@@ -160,6 +192,8 @@ export class GatewayStore {
       get: (key) => this.read(valueKey(key)),
       set: (key, value, ttlMs) => this.write(valueKey(key), value, ttlMs),
       delete: (key) => this.erase(valueKey(key)),
+      setMany: (writes) => this.writeMany(writes.map((w) => ({ ...w, key: valueKey(w.key) }))),
+      deleteMany: (keys) => this.eraseMany(keys.map(valueKey)),
     };
   }
 
@@ -176,6 +210,7 @@ export class GatewayStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.sweeper?.stop();
     this.closed = true;
     // A Redis client that is still trying to reconnect would wait for its server before quitting.
     let timer: NodeJS.Timeout | undefined;
@@ -256,6 +291,18 @@ export class GatewayStore {
     return this.measured('erase', () => this.keyv.delete(key));
   }
 
+  /** One round trip on every backend (see KeyValue.setMany); measured as one write. */
+  private async writeMany(writes: readonly KeyValueWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    // keyv answers per key only where the adapter has no setMany of its own (Redis, here); ours throw instead.
+    const results: unknown = await this.measured('write', () => this.keyv.setMany(writes.map((w) => ({ key: w.key, value: w.value, ttl: w.ttlMs }))));
+    if (Array.isArray(results) && !results.every(Boolean)) throw new Error('the store did not accept a write');
+  }
+
+  private async eraseMany(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.measured('erase', () => this.keyv.deleteMany([...keys]));
+  }
+
   /** Callers hold the lock for indexKey. Returns the new size when the entry was added, else 1. */
   private async addToIndex(indexKey: string, entry: string): Promise<number> {
     const entries = (await this.read<string[]>(indexKey)) ?? [];
@@ -296,90 +343,4 @@ export class GatewayStore {
     }
     return { jid: stored.jid, credentials, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
   }
-}
-
-interface Backend {
-  adapter: KeyvStoreAdapter;
-  /** The URL with any password removed, for error messages. */
-  description: string;
-  /** Called once the first round trip worked: from then on connection losses are retried forever. */
-  markOpened(): void;
-}
-
-/** Backends are imported lazily so that a SQLite deployment never loads pg or the Redis client. */
-async function createBackend(url: string): Promise<Backend> {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  const description = withoutPassword(url);
-  const nothingToMark = () => undefined;
-  switch (scheme) {
-    case 'sqlite': {
-      const { default: KeyvSqlite } = await import('@keyv/sqlite');
-      const path = url.slice('sqlite://'.length);
-      if (path === '') throw new Error('storage.url: sqlite:// needs a file path, e.g. sqlite://data/gateway.sqlite');
-      let file = path;
-      if (path !== ':memory:') {
-        file = resolve(path);
-        try {
-          mkdirSync(dirname(file), { recursive: true });
-        } catch (error) {
-          throw new Error(`storage.url: cannot create the directory for ${file}: ${describe(error)}`);
-        }
-      }
-      const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
-      if (file !== ':memory:') {
-        // Write-ahead logging: ten times the writes per second of the default rollback journal
-        // (history and message ids write on every message); a crash of the process loses nothing,
-        // a power cut at most the last transactions.
-        await adapter.query('PRAGMA journal_mode=WAL');
-        await adapter.query('PRAGMA synchronous=NORMAL');
-      }
-      return { adapter: adapter, description: `sqlite://${file}`, markOpened: nothingToMark };
-    }
-    case 'redis':
-    case 'rediss': {
-      const { default: KeyvRedis } = await import('@keyv/redis');
-      let opened = false;
-      const adapter = new KeyvRedis(
-        {
-          url,
-          socket: {
-            connectTimeout: 5000,
-            // Fail fast while opening (a wrong URL should stop start-up); once running, keep retrying
-            // with capped backoff: commands wait in the client's queue until Redis is back.
-            // A new Error, not `cause`: the client checks `instanceof Error`, which fails for errors
-            // from another realm (as under jest) and would turn "give up" into endless retries.
-            reconnectStrategy: (retries: number, cause: Error) =>
-              opened ? Math.min(100 * 2 ** retries, 5000) : retries >= 2 ? new Error(cause.message) : 200,
-          },
-        },
-        { throwOnConnectError: true, throwOnErrors: true },
-      );
-      return { adapter: adapter, description, markOpened: () => (opened = true) };
-    }
-    case 'postgres':
-    case 'postgresql': {
-      const { PostgresKeyvAdapter } = await import('./postgres-adapter');
-      return { adapter: new PostgresKeyvAdapter(url), description, markOpened: nothingToMark };
-    }
-    default:
-      throw new Error(
-        `storage.url: unsupported store "${description}"; use sqlite://<file>, redis://<host>:<port> or postgres://<user>@<host>/<database>`,
-      );
-  }
-}
-
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-  }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }

@@ -136,7 +136,8 @@ run('gateway restarts with users in rooms', () => {
     await gina.waitFor((el) => el.name === 'message' && el.getChildText('body') === 'line 12', 10000, 'line 12');
     await gina.send(xml('message', { to: room, type: 'groupchat', id: 'own-1' }, xml('body', {}, 'my own line')));
     await gina.waitFor((el) => el.name === 'message' && el.attrs.id === 'own-1', 10000, 'reflection');
-    // Written down before the crash (the archive writes behind the live messages).
+    // The archive writes behind the live messages, in batches (src/core/archive.ts); a MAM query
+    // first waits for its scope's pending batch, so once a query shows all 13 they are stored.
     const deadline = Date.now() + 10000;
     let stored = 0;
     while (stored < 13 && Date.now() < deadline) stored = (await mamQuery(gina, room, { max: 50 })).messages.length;

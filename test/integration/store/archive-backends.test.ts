@@ -49,6 +49,33 @@ function describeArchiveOn(target: () => { url: string; namespace: string }): vo
       await store.close();
     }
   });
+
+  it('writes a burst as batches (setMany on this backend) that a restart reads back, with maxPerScope holding', async () => {
+    const { url, namespace } = target();
+    const options = { segmentSize: 20, maxPerScope: 100, retentionMs: 24 * 3600_000 };
+    let store = await GatewayStore.open({ url, namespace, encryptionKey: key });
+    try {
+      const archive = new Archive(store.coreStore('irc.example.org'), options);
+      // Not awaited one by one: lines of one burst share a write, up to segments' worth at once.
+      const appended = await Promise.all(Array.from({ length: 250 }, (_, i) => archive.append(ROOM, { id: `b${i + 1}`, with: 'n', stanza: stanza(i + 1) })));
+      expect(appended.every((a) => a.added)).toBe(true);
+      void archive.append(ROOM, { id: 'b251', with: 'n', stanza: stanza(251) });
+      await archive.flush();
+      await store.close();
+
+      store = await GatewayStore.open({ url, namespace, encryptionKey: key });
+      const reopened = new Archive(store.coreStore('irc.example.org'), options);
+      const all = await reopened.query(ROOM, { max: 200 });
+      expect(all.items.map((e) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => `b${152 + i}`));
+      expect(all.items[99]).toMatchObject({ with: 'n', stanza: stanza(251) });
+      // Paging by an id of the burst goes through its index key.
+      expect((await reopened.query(ROOM, { max: 3, before: 'b200' })).items.map((e) => e.id)).toEqual(['b197', 'b198', 'b199']);
+      // Segments pushed out by maxPerScope are gone with their index keys.
+      await expect(reopened.query(ROOM, { max: 3, after: 'b100' })).rejects.toThrow('No message with the id "b100"');
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 let namespaces = 0;

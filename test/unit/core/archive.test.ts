@@ -53,7 +53,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 function make(options: ArchiveOptions = {}, kv: KeyValue = new MemoryKeyValue()) {
   const c = clock(T0 + 1000 * 60_000);
-  return { archive: new Archive(kv, { segmentSize: 5, now: c.now, ...options }), kv, clock: c };
+  return { archive: new Archive(kv, { segmentSize: 5, batchWindowMs: 0, now: c.now, ...options }), kv, clock: c };
 }
 
 describe('Archive: RSM paging', () => {

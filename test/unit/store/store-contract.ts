@@ -123,6 +123,32 @@ export function describeStoreRoundTrip(newTarget: () => StoreTarget): void {
     expect(await state.get('kept')).toBe(true);
   });
 
+  it('writes and deletes many core keys in one call: TTLs, a key named twice, values of every shape', async () => {
+    store = await open(newTarget());
+    const core = store.coreStore('irc.example.org');
+    const other = store.coreStore('sms.example.org');
+    await other.set('a', 'other transport');
+    await core.setMany!([
+      { key: 'a', value: 'first' },
+      { key: 'tuple', value: [['id', 1, 'ü', '<m/>']] },
+      { key: 'brief', value: 'gone soon', ttlMs: 200 },
+      { key: 'a', value: 'second', ttlMs: 3_600_000 },
+    ]);
+    expect(await core.get('a')).toBe('second');
+    expect(await core.get('tuple')).toEqual([['id', 1, 'ü', '<m/>']]);
+    expect(await other.get('a')).toBe('other transport');
+    await sleep(400);
+    expect(await core.get('brief')).toBeUndefined();
+    expect(await core.get('a')).toBe('second');
+    await core.deleteMany!(['a', 'tuple', 'never-written']);
+    expect(await core.get('a')).toBeUndefined();
+    expect(await core.get('tuple')).toBeUndefined();
+    expect(await other.get('a')).toBe('other transport');
+    // Empty calls cost no round trip and do nothing.
+    await core.setMany!([]);
+    await core.deleteMany!([]);
+  });
+
   it('loses no entry when 100 registrations and 100 userState keys are written in parallel', async () => {
     store = await open(newTarget());
     const regs = store.registrations('irc.example.org');
