@@ -61,6 +61,23 @@ export class StoreTimeoutError extends GatewayError {
   }
 }
 const INDEX_PRUNE_EVERY = 256;
+/**
+ * A domain's registered JIDs are listed in this many keys, by a hash of the JID. With one list,
+ * every registration read and rewrote the whole of it: at 10,000 users, 10,000 rewrites of a
+ * list growing to 300 KB (1.5 GB of JSON in all). In buckets each rewrite is 1/128 of that, and
+ * the start-up listing is 129 reads.
+ */
+const REGISTRATION_BUCKETS = 128;
+
+/** FNV-1a of the JID, so a JID's bucket is the same in every process and version. */
+export function registrationBucket(jid: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < jid.length; i++) {
+    hash ^= jid.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % REGISTRATION_BUCKETS;
+}
 
 /**
  * Everything the gateway persists: registrations (with encrypted secrets), per-user adapter state
@@ -123,15 +140,19 @@ export class GatewayStore {
   }
 
   registrations(domain: string): RegistrationStore {
-    const indexKey = this.key('registrations', domain);
+    // Before 2026-11-26 one key listed every JID of the domain; it is still read and pruned, never grown.
+    const legacyIndexKey = this.key('registrations', domain);
+    const bucketKey = (bucket: number) => this.key('registrations', domain, String(bucket));
+    const indexKeyOf = (jid: string) => bucketKey(registrationBucket(jid));
     const recordKey = (jid: string) => this.key('registration', domain, jid);
     return {
       get: async (jid) => {
         const stored = await this.read<StoredRegistration>(recordKey(jid));
         return stored && this.decryptRegistration(stored);
       },
+      // Under the lock of the JID's bucket: the same JID always meets itself there.
       put: (jid, credentials, secretFields) =>
-        this.locks.run(indexKey, async () => {
+        this.locks.run(indexKeyOf(jid), async () => {
           const existing = await this.read<StoredRegistration>(recordKey(jid));
           const now = new Date().toISOString();
           const stored: StoredRegistration = {
@@ -142,18 +163,29 @@ export class GatewayStore {
             updatedAt: now,
           };
           // Index first: after a crash a listed JID without a record is harmless, a record nobody lists is lost.
-          await this.addToIndex(indexKey, jid);
+          await this.addToIndex(indexKeyOf(jid), jid);
           await this.write(recordKey(jid), stored);
           return { jid, credentials: { ...credentials }, createdAt: stored.createdAt, updatedAt: now };
         }),
       remove: (jid) =>
-        this.locks.run(indexKey, async () => {
+        this.locks.run(indexKeyOf(jid), async () => {
           const existed = await this.erase(recordKey(jid));
-          await this.removeFromIndex(indexKey, jid);
+          await this.removeFromIndex(indexKeyOf(jid), jid);
+          await this.locks.run(legacyIndexKey, () => this.removeFromIndex(legacyIndexKey, jid));
           return existed;
         }),
-      list: async () => [...((await this.read<string[]>(indexKey)) ?? [])],
+      list: async () => {
+        const keys = [legacyIndexKey, ...Array.from({ length: REGISTRATION_BUCKETS }, (_, i) => bucketKey(i))];
+        const lists = await Promise.all(keys.map((key) => this.read<string[]>(key)));
+        return [...new Set(lists.flatMap((list) => list ?? []))];
+      },
     };
+  }
+
+  /** Seals and opens secrets an adapter keeps in its own state, with the registrations' key (AdapterServices.secrets). */
+  secretBox(): { seal(plain: string): string; open(sealed: string): string } {
+    const key = this.encryptionKey;
+    return { seal: (plain) => encryptString(key, plain), open: (sealed) => decryptString(key, sealed) };
   }
 
   userState(domain: string, jid: string): KeyValue {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { tempDir } from '../../harness/ports';
 import { deriveKey } from '../../../src/store/crypto';
 import { GatewayStore } from '../../../src/store';
+import { registrationBucket } from '../../../src/store/keyv-store';
 import { describeStoreRoundTrip } from './store-contract';
 
 const key = deriveKey('unit test passphrase');
@@ -79,7 +80,7 @@ describe('GatewayStore on a SQLite file', () => {
     const rows = await selectAll(file, 'SELECT key, value FROM keyv ORDER BY key');
     expect(rows.map((row) => row.key)).toEqual([
       'gateway:registration:irc.example.org:d%40example.org',
-      'gateway:registrations:irc.example.org',
+      `gateway:registrations:irc.example.org:${registrationBucket('d@example.org')}`,
     ]);
     const record = JSON.parse(rows[0].value) as { value: { credentials: Record<string, string> } };
     expect(record.value.credentials.nick).toBe('dee');
@@ -99,6 +100,48 @@ describe('GatewayStore on a SQLite file', () => {
     const rows = await selectAll(file, "SELECT key, value FROM keyv WHERE key LIKE 'gateway:user-keys:%'");
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0].value).value).toEqual(['kept', 'last']);
+  });
+
+  it('lists registrations from bucketed index keys, none of which holds more than a small share', async () => {
+    const file = join(dir, 'buckets.sqlite');
+    const store = await GatewayStore.open({ url: `sqlite://${file}`, encryptionKey: key });
+    const registrations = store.registrations('irc.example.org');
+    const jids = Array.from({ length: 2000 }, (_, i) => `user${i}@example.org`);
+    await Promise.all(jids.map((jid) => registrations.put(jid, { nick: jid.split('@')[0] }, [])));
+    await registrations.remove('user7@example.org');
+    const listed = await registrations.list();
+    expect(listed.sort()).toEqual(jids.filter((jid) => jid !== 'user7@example.org').sort());
+    await store.close();
+    const rows = await selectAll(file, "SELECT key, value FROM keyv WHERE key LIKE 'gateway:registrations:%'");
+    const sizes = rows.map((row) => (JSON.parse(row.value).value as string[]).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1999);
+    // 2000 JIDs over 128 buckets: about 16 each; a single list would hold them all.
+    expect(Math.max(...sizes)).toBeLessThan(50);
+  });
+
+  it('still lists, and prunes on removal, registrations of the single index written before the buckets', async () => {
+    const file = join(dir, 'legacy-index.sqlite');
+    const store = await GatewayStore.open({ url: `sqlite://${file}`, encryptionKey: key });
+    const registrations = store.registrations('sms.example.org');
+    await registrations.put('old@example.org', { phone: '+15550001' }, []);
+    await registrations.put('older@example.org', { phone: '+15550002' }, []);
+    await store.close();
+    // Rewrite the file as the previous version left it: one index key for the domain.
+    const sqlite3 = require('sqlite3') as { Database: new (file: string) => { run: Function; close: Function } };
+    const db = new sqlite3.Database(file);
+    const run = (sql: string, ...args: unknown[]) => new Promise<void>((done, fail) => db.run(sql, ...args, (e: Error | null) => (e ? fail(e) : done())));
+    await run("DELETE FROM keyv WHERE key LIKE 'gateway:registrations:sms.example.org:%'");
+    await run('INSERT INTO keyv (key, value) VALUES (?, ?)', 'gateway:registrations:sms.example.org', JSON.stringify({ value: ['old@example.org', 'older@example.org'] }));
+    await new Promise((done) => db.close(done));
+    const reopened = await GatewayStore.open({ url: `sqlite://${file}`, encryptionKey: key });
+    const again = reopened.registrations('sms.example.org');
+    expect((await again.list()).sort()).toEqual(['old@example.org', 'older@example.org']);
+    expect(await again.remove('old@example.org')).toBe(true);
+    await again.put('new@example.org', { phone: '+15550003' }, []);
+    expect((await again.list()).sort()).toEqual(['new@example.org', 'older@example.org']);
+    await reopened.close();
+    const legacy = await selectAll(file, "SELECT key, value FROM keyv WHERE key = 'gateway:registrations:sms.example.org'");
+    expect(JSON.parse(legacy[0].value).value).toEqual(['older@example.org']);
   });
 });
 
