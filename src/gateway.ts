@@ -44,7 +44,14 @@ export class Gateway {
     const { logger } = options;
     // Before the store opens, so that its latency is measured from the first operation.
     const metrics = config.http.enabled && config.http.metrics ? await enableMetrics() : undefined;
-    const store = await GatewayStore.open({ url: config.storage.url, encryptionKey: deriveKey(config.storage.encryptionKey) });
+    const store = await GatewayStore.open({
+      url: config.storage.url,
+      encryptionKey: deriveKey(config.storage.encryptionKey),
+      onSweep: (outcome) => {
+        if (outcome instanceof Error) logger.warn({ err: outcome.message }, 'deleting expired store keys failed; the next sweep tries again');
+        else if (outcome.deleted > 0) logger.debug(outcome, 'expired store keys deleted');
+      },
+    });
     const http = new HttpServer(logger.child({ part: 'http' }));
     const gateway = new Gateway(config, store, http, logger);
     try {
