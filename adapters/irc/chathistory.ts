@@ -71,6 +71,8 @@ export class ChatHistory {
 
   /** A live line in a channel. */
   seen(channel: string, msgid?: string, time?: number): void {
+    // A line without id or time changes nothing unless a replay is on its way (spares a case-fold per line).
+    if (msgid === undefined && time === undefined && this.waiting.size === 0) return;
     const key = this.ctx.lower(channel);
     this.advance(key, msgid, time);
     const waiting = this.waiting.get(key);

@@ -48,6 +48,16 @@ class Lane {
     return this.entries.length;
   }
 
+  /** One entry at the back (the common case: no arrays built for it). */
+  append(entry: Entry): void {
+    this.entries.push(entry);
+    const channel = entry.item.channel;
+    if (!channel) return;
+    const seqs = this.byChannel.get(channel);
+    if (seqs) seqs.push(entry.seq);
+    else this.byChannel.set(channel, [entry.seq]);
+  }
+
   add(entries: Entry[], front: boolean): void {
     if (front) this.entries.unshift(...entries);
     else this.entries.push(...entries);
@@ -110,10 +120,11 @@ export class FloodQueue {
 
   /** Returns false (and queues nothing) when a lane would overflow. */
   push(...lines: QueuedLine[]): boolean {
-    const control = lines.filter((l) => l.kind === 'control').length;
+    let control = 0;
+    for (const line of lines) if (line.kind === 'control') control++;
     if (this.controls.length + control > this.options.maxQueued) return false;
     if (this.messages.length + lines.length - control > this.options.maxQueued) return false;
-    this.add(lines.map((item) => ({ item, seq: ++this.lastSeq })), false);
+    for (const item of lines) (item.kind === 'message' ? this.messages : this.controls).append({ item, seq: ++this.lastSeq });
     this.pump();
     return true;
   }

@@ -85,12 +85,17 @@ function styled(segment: Segment): string {
   return lead + inner + trail;
 }
 
+/** Any formatting code: most lines have none and are passed on as they are. */
+const ANY_CODE = /[\x02-\x04\x0f\x11\x16\x1d-\x1f]/;
+
 /** IRC formatted text -> plain text with XEP-0393 styling where an equivalent exists. */
 export function ircToXmppText(text: string): string {
+  if (!ANY_CODE.test(text)) return text;
   return segments(text).map(styled).join('');
 }
 
 /** Removes every IRC formatting code (for nicks, topics shown as subjects, status texts). */
 export function stripFormatting(text: string): string {
+  if (!ANY_CODE.test(text)) return text;
   return segments(text).map((s) => s.text).join('');
 }

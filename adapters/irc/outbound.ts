@@ -42,6 +42,19 @@ export class Outbound {
 
   constructor(private readonly session: IrcSession) {}
 
+  /** The last channel name folded, and by which client: a user's messages come in runs to one channel. */
+  private folded?: { name: string; client: unknown; key: string };
+
+  /** session.lower(name), which irc-framework builds a character at a time. */
+  private channelKey(name: string): string {
+    const client = this.session.connection.client;
+    const last = this.folded;
+    if (last && last.name === name && last.client === client) return last.key;
+    const key = this.session.lower(name);
+    this.folded = { name, client, key };
+    return key;
+  }
+
   private get tags() {
     return tagSupport(this.session.connection.client, this.session.msgids);
   }
@@ -91,7 +104,7 @@ export class Outbound {
     const lines = this.lines(state.name, text, message.action, tags);
     // What IRC users see is what the room shows and archives.
     const body = bodyLines(text).join('\n');
-    const channel = session.lower(state.name);
+    const channel = this.channelKey(state.name);
     const handle = state.room;
     const echo = session.connection.client?.network.cap.isEnabled('echo-message')
       ? { channel, remaining: lines.length, body, id: message.id, action: message.action } : undefined;

@@ -10,6 +10,8 @@ const UNKNOWN_USERHOST_BYTES = 10 + 1 + 63;
 /** Characters that end or corrupt an IRC line. */
 const LINE_BREAKERS = /[\r\n\0]/g;
 
+const ANY_BREAK = /[\r\n\0]/;
+
 /** Replaces CR, LF and NUL with a space: for single-line values (topics, part reasons, nicks). */
 export function singleLine(text: string): string {
   return text.replace(/\r\n/g, ' ').replace(LINE_BREAKERS, ' ');
@@ -17,6 +19,8 @@ export function singleLine(text: string): string {
 
 /** Splits a body into its lines (any of CRLF, CR, LF) and removes NUL; empty lines are not sendable on IRC. */
 export function bodyLines(body: string): string[] {
+  // Most bodies are one line: no regular expressions, no intermediate arrays.
+  if (!ANY_BREAK.test(body)) return body.length ? [body] : [];
   return body.replace(/\0/g, '').split(/\r\n|\r|\n/).filter((line) => line.length > 0);
 }
 
@@ -80,5 +84,8 @@ export function splitLine(line: string, maxBytes: number): string[] {
 
 /** A whole XMPP body as IRC message texts: one or more per line, each within the budget. */
 export function splitBody(body: string, maxBytes: number): string[] {
-  return bodyLines(body).flatMap((line) => splitLine(line, maxBytes));
+  const lines = bodyLines(body);
+  // One line that fits (UTF-8 takes at most 3 bytes per UTF-16 unit): as it is.
+  if (lines.length === 1 && (lines[0].length * 3 <= maxBytes || Buffer.byteLength(lines[0]) <= maxBytes)) return lines;
+  return lines.flatMap((line) => splitLine(line, maxBytes));
 }

@@ -34,6 +34,26 @@ export interface UserMessage {
   displayed?: string;
 }
 
+/**
+ * message.getChild(name, xmlns) without the array ltx builds for it: read for a dozen names on
+ * every message a user sends.
+ */
+function child(message: Element, name: string, xmlns?: string): Element | undefined {
+  for (const c of message.children) {
+    if (typeof c === 'object' && c.is(name, xmlns)) return c;
+  }
+  return undefined;
+}
+
+function childText(message: Element, name: string): string | null {
+  return child(message, name)?.getText() ?? null;
+}
+
+/** The first of CHAT_STATES (in that order) the message carries. */
+function chatStateOf(message: Element): ChatState | undefined {
+  return CHAT_STATES.find((state) => child(message, state, NS.chatStates));
+}
+
 /** Cuts the ranges a client marked as fallback for `forNs` (XEP-0428) out of `body`; counts in code points. */
 function cutFallback(message: Element, body: string, forNs: string): { body: string; cut?: string } {
   const fallback = message.getChildren('fallback', NS.fallback).find((f) => f.attrs.for === forNs);
@@ -55,16 +75,16 @@ function quoteText(cut: string | undefined): string | undefined {
 }
 
 export function readUserMessage(message: Element): UserMessage {
-  const fullBody = message.getChildText('body');
+  const fullBody = childText(message, 'body');
   let rawBody = fullBody;
-  const reply = message.getChild('reply', NS.reply);
+  const reply = child(message, 'reply', NS.reply);
   let replyTo: UserMessage['replyTo'];
   if (reply?.attrs.id) {
     let cut: string | undefined;
     if (rawBody !== null) ({ body: rawBody, cut } = cutFallback(message, rawBody, NS.reply));
     replyTo = { id: reply.attrs.id, to: reply.attrs.to, quote: quoteText(cut) };
   }
-  const reactions = message.getChild('reactions', NS.reactions);
+  const reactions = child(message, 'reactions', NS.reactions);
   const action = rawBody !== null && rawBody.startsWith('/me ');
   const oob = message.getChildren('x', NS.oob)
     .map((x) => ({ url: x.getChildText('url') ?? '', desc: x.getChildText('desc') ?? undefined }))
@@ -76,16 +96,16 @@ export function readUserMessage(message: Element): UserMessage {
     body: action ? rawBody!.slice(4) : rawBody,
     fullBody,
     action,
-    subject: message.getChildText('subject'),
-    thread: message.getChildText('thread') ?? undefined,
+    subject: childText(message, 'subject'),
+    thread: childText(message, 'thread') ?? undefined,
     oob,
-    chatState: CHAT_STATES.find((s) => message.getChild(s, NS.chatStates)),
-    receiptRequested: Boolean(message.getChild('request', NS.receipts)) && Boolean(message.attrs.id),
-    originId: message.getChild('origin-id', NS.stanzaId)?.attrs.id,
-    replaces: message.getChild('replace', NS.correction)?.attrs.id,
+    chatState: chatStateOf(message),
+    receiptRequested: Boolean(child(message, 'request', NS.receipts)) && Boolean(message.attrs.id),
+    originId: child(message, 'origin-id', NS.stanzaId)?.attrs.id,
+    replaces: child(message, 'replace', NS.correction)?.attrs.id,
     replyTo,
     reactions: reactions?.attrs.id ? { id: reactions.attrs.id, emojis: reactions.getChildren('reaction').map((r) => r.text().trim()).filter(Boolean) } : undefined,
-    displayed: message.getChild('displayed', NS.markers)?.attrs.id,
+    displayed: child(message, 'displayed', NS.markers)?.attrs.id,
   };
 }
 

@@ -128,7 +128,9 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
   if (!local) return handleChatMessage(ctx, message);
   const address = ctx.adapter.parseAddress(local);
   if (!ctx.isAllowed(user)) throw new GatewayError('forbidden', `${user} is not allowed to use ${ctx.domain}.`);
-  const session = await ctx.sessions.sessionFor(user);
+  // A live session is the usual case: no promise to wait for.
+  const live = ctx.sessions.get(user);
+  const session = live?.legacy ? live : await ctx.sessions.sessionFor(user);
   const legacy = session.legacy!;
   const inRoom = message.type === 'groupchat';
   if (inRoom) {
@@ -138,10 +140,10 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
     return routePrivateMessage(ctx, session, message, local, resource);
   }
   const scope = idScope(user, local, inRoom);
-  const xmppIds = [message.id, message.originId].filter((id): id is string => Boolean(id));
-  const sendText = async (body: string, refs: MessageReferences = {}): Promise<void> => {
+  const sendText = async (body: string, refs?: MessageReferences): Promise<void> => {
     const result = inRoom
-      ? await legacy.sendRoomMessage!(local, { body, id: message.id, action: message.action, ...refs })
+      // Without references no copy of them (a spread is the slow way to build an object).
+      ? await legacy.sendRoomMessage!(local, refs ? { body, id: message.id, action: message.action, ...refs } : { body, id: message.id, action: message.action })
       : await legacy.sendMessage({
         to: local,
         body,
@@ -155,7 +157,10 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
         ...refs,
       });
     countLegacyMessage(ctx.domain, 'sent');
-    if (result?.legacyId && xmppIds.length) ctx.recordId(scope, result.legacyId, xmppIds);
+    if (result?.legacyId) {
+      const xmppIds = [message.id, message.originId].filter((id): id is string => Boolean(id));
+      if (xmppIds.length) ctx.recordId(scope, result.legacyId, xmppIds);
+    }
     if (inRoom) return;
     session.contact(local).talkedWith();
     if (ctx.history && !session.anonymous) {
