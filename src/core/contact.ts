@@ -21,6 +21,10 @@ export interface ContactHost {
   reactions: ReactionSets;
   /** XEP-0115 caps of contacts, for their available presences. */
   caps?(): Caps | undefined;
+  /** The network takes read markers (MessagingSupport.readMarkers): messages with a legacy id are markable. */
+  markable?: boolean;
+  /** The user read the chat up to `legacyId` elsewhere (ReadSync.chat). */
+  readByUser?(localpart: string, legacyId: string): void;
 }
 
 export type ContactPresence = { available: boolean; show?: PresenceShow; status?: string };
@@ -56,6 +60,7 @@ export class ContactHandle implements Contact {
       stanzaId,
       // No `to`: the answered message may be the contact's or the user's own.
       ...(meta.replyTo ? { replyTo: { id: meta.replyTo.legacyId } } : {}),
+      markable: this.host.markable && meta.legacyId !== undefined,
     });
     if (this.host.archive && stanzaId && this.localpart) this.host.archive(this.localpart, { id: stanzaId, stanza: message, ts: meta.delay?.getTime(), fresh: !meta.legacyId });
     this.host.send(message);
@@ -73,6 +78,10 @@ export class ContactHandle implements Contact {
   reacted(change: ReactionChange): void {
     const emojis = this.host.reactions.apply(this.localpart, change);
     this.host.send(reactionsMessage({ from: this.address, to: this.host.jid, type: 'chat', messageId: change.legacyId, emojis, by: this.host.domain }));
+  }
+
+  readByUser(ref: { legacyId: string }): void {
+    if (this.localpart) this.host.readByUser?.(this.localpart, ref.legacyId);
   }
 
   chatState(state: ChatState): void {

@@ -11,10 +11,11 @@ import type { GatewayError } from './errors';
 import type { OccupantDirectory } from './occupants';
 import { OccupantView } from './occupants';
 import { roomScope } from './scopes';
-import { chatMessage, reactionsMessage } from '../component/messages';
+import { chatMessage, reactionsMessage, sharedChatMessage } from '../component/messages';
 import { joinErrorPresence, MucStatus, occupantPresence, roomErrorMessage, subjectMessage } from '../component/muc';
 import { PrivateChatHandle } from './private-chat';
 import { xmlSafe } from '../component/stanzas';
+import type { ReadSync } from './read-sync';
 import { countLegacyMessage } from '../metrics';
 
 /** What a room needs from the user's session. */
@@ -35,6 +36,10 @@ export interface RoomHost {
   leftLegacyRoom?(room: string): void;
   /** The user's reaction sets (shared by all contacts and rooms of the session). */
   reactions: ReactionSets;
+  /** The network takes read markers: messages with a legacy id are markable. */
+  markable?: boolean;
+  /** Tells the user's resources what they read elsewhere (ReadSync). */
+  readSync?: Pick<ReadSync, 'room'>;
 }
 
 export class RoomHandle implements Room {
@@ -84,7 +89,11 @@ export class RoomHandle implements Room {
     return this.view?.get(this.nick) ?? { nick: this.nick, role: 'participant', affiliation: 'none' };
   }
 
+  /** The room's own JID, built once (it is the from or by of every message). */
+  private bareJid?: string;
+
   private jid(nick?: string): string {
+    if (nick === undefined) return (this.bareJid ??= this.host.jidOf(this.localpart));
     return this.host.jidOf(this.localpart, nick);
   }
 
@@ -208,9 +217,13 @@ export class RoomHandle implements Room {
     const text = meta.action ? `/me ${body}` : body;
     // In a room, a message is known by the stanza-id the room gave it: the legacy id (see above).
     const replyTo = meta.replyTo ? { id: meta.replyTo.legacyId } : undefined;
-    const build = (to: string | undefined) => chatMessage({ from: this.jid(nick), to, type: 'groupchat', id, body: text, delay: meta.delay, by: this.jid(), stanzaId, replyTo });
-    if (this.host.archive && stanzaId) this.host.archive(this.localpart, { id: stanzaId, nick, stanza: build(undefined), ts: meta.delay?.getTime(), fresh: !meta.legacyId });
-    this.fanOut(build);
+    const options = { from: this.jid(nick), type: 'groupchat' as const, id, body: text, delay: meta.delay, by: this.jid(), stanzaId, replyTo, markable: this.host.markable && meta.legacyId !== undefined };
+    if (this.host.archive && stanzaId) this.host.archive(this.localpart, { id: stanzaId, nick, stanza: chatMessage({ ...options, to: undefined }), ts: meta.delay?.getTime(), fresh: !meta.legacyId });
+    // A line from someone else reaches every gateway user in the room (each on their own
+    // connection) alike; the user's own echo, with their id, reaches only them.
+    const views = this.view?.slots.views ?? 1;
+    const copies = views > 1 && meta.id === undefined && nick !== this.nick ? views : 1;
+    if (this.resources.size) this.fanOut(sharedChatMessage(options, copies));
     // The host's JID of the empty localpart is the transport domain (no string is built for it).
     countLegacyMessage(this.host.jidOf(''), 'received');
   }
@@ -218,6 +231,12 @@ export class RoomHandle implements Room {
   reacted(nick: string, change: ReactionChange): void {
     const emojis = this.host.reactions.apply(`${this.localpart}/${nick}`, change);
     this.fanOut((to) => reactionsMessage({ from: this.jid(nick), to, type: 'groupchat', messageId: change.legacyId, emojis, by: this.jid() }));
+  }
+
+  readByUser(ref: { legacyId: string }): void {
+    // From the user's own occupant, to their resources in the room only.
+    if (this.resources.size === 0) return;
+    this.host.readSync?.room(this.jid(this.nick), this.resources, ref.legacyId);
   }
 
   error(error: GatewayError, stanzaId?: string): void {

@@ -11,6 +11,7 @@ import { MessageIdMap } from './message-ids';
 import { OccupantDirectory } from './occupants';
 import { outboundPolicyFor } from './outbound-policy';
 import { RosterSync } from './roster';
+import { ReadSync } from './read-sync';
 import { SessionManager } from './session-manager';
 import { ComponentConnection } from '../component/connection';
 import type { TransportContext } from './transport-context';
@@ -65,7 +66,13 @@ export class Transport {
   /** XEP-0313 archive of this transport's rooms and chats (absent when archive.enabled is false). */
   readonly history?: History;
   private readonly context: TransportContext;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Stanzas being handled (a count: a set of their promises cost two more promises per stanza). */
+  private inFlight = 0;
+  /** stop() waiting for the last of them. */
+  private idle?: () => void;
+  private readonly settled = (): void => {
+    if (--this.inFlight === 0) this.idle?.();
+  };
   private readonly transportFor?: (domain: string) => Transport | undefined;
   private stopping = false;
   private unwatchSessions?: () => void;
@@ -80,6 +87,7 @@ export class Transport {
       domain: transport.domain,
       logger: log.child({ adapter: module.name }),
       store: store.adapterStore(transport.domain),
+      secrets: store.secretBox(),
       http,
       publicUrl: config.http.publicUrl?.replace(/\/+$/, ''),
       outbound: outboundPolicyFor(config.outbound, transport.outbound),
@@ -130,6 +138,8 @@ export class Transport {
       logger: log.child({ part: 'roster' }),
       group: this.adapter.identity.name,
     });
+    // What the user read on the legacy side, told to their clients (needs the server's message privilege).
+    const readSync = new ReadSync({ domain: this.domain, send, privilegesOf: (server) => roster.privilegesOf(server), logger: log.child({ part: 'read-sync' }) });
     // A reconnected link gets the grants announced again; until then none is assumed.
     this.connection.on('offline', () => roster.forgetPrivileges());
     const inRoster = (user: string, localpart: string, name?: string) => {
@@ -149,6 +159,7 @@ export class Transport {
       // Computed once, from the same lists disco#info answers with.
       caps: () => (caps ??= { transport: capsOf(domainInfo(this.context)), contact: capsOf(contactInfo(this.context)) }),
       domain: this.domain, send, logger: log, directory: new OccupantDirectory(), recordId, history: this.history, inRoster,
+      markable: this.adapter.messaging?.readMarkers === true, readSync,
     }, {
       restoreConcurrency: config.restore.concurrency,
       restorePerSecond: config.restore.perSecond,
@@ -205,9 +216,8 @@ export class Transport {
       refuseStanza(this.context, el, new GatewayError('service-unavailable', 'The gateway is restarting; this was not sent. Try again in a minute.', 'wait'));
       return;
     }
-    const handled = routeStanza(this.context, el);
-    this.inFlight.add(handled);
-    void handled.finally(() => this.inFlight.delete(handled));
+    this.inFlight++;
+    routeStanza(this.context, el).then(this.settled, this.settled);
   }
 
   /**
@@ -217,10 +227,12 @@ export class Transport {
    */
   async stop(deadline = Date.now()): Promise<void> {
     this.stopping = true;
-    await settleBefore(Promise.allSettled([...this.inFlight]), deadline);
+    await settleBefore(this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.idle = resolve)), deadline);
     await this.sessions.drain(deadline);
     await this.sessions.close();
     await this.adapter.close?.();
+    // The archive writes in batches a few ms behind the messages: the last one goes out before the store closes.
+    await this.history?.flush();
     // Let the last presences (transport offline) leave before the link closes.
     await new Promise((r) => setTimeout(r, 50));
     await this.connection.stop();

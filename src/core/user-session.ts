@@ -9,6 +9,7 @@ import { RoomHandle, type RoomHost } from './room';
 import type { RoomMemory, RoomSnapshot } from './room-memory';
 import type { Caps } from '../component/caps';
 import { transportPresence } from '../component/messages';
+import type { ReadSync } from './read-sync';
 
 export interface SessionContext {
   domain: string;
@@ -24,6 +25,10 @@ export interface SessionContext {
   history?: History;
   /** XEP-0115 hashes of the transport's and its contacts' disco#info, sent in their presences. */
   caps?(): { transport: Caps; contact: Caps };
+  /** The network takes read markers (MessagingSupport.readMarkers). */
+  markable?: boolean;
+  /** What the user read on the legacy side, shown in XMPP. */
+  readSync?: ReadSync;
 }
 
 /**
@@ -62,6 +67,8 @@ export class UserSession {
       archive: ctx.history && !anonymous ? (room, entry) => ctx.history!.roomMessage(room, jid, entry) : undefined,
       leftLegacyRoom: ctx.history ? (room) => ctx.history!.leftRoom(room, jid) : undefined,
       reactions: this.reactions,
+      markable: ctx.markable,
+      readSync: ctx.readSync,
     };
     this.xmpp = {
       jid,
@@ -97,6 +104,8 @@ export class UserSession {
         archive: this.ctx.history && !this.anonymous ? (l, entry) => this.ctx.history!.chatMessage(this.jid, l, entry) : undefined,
         reactions: this.reactions,
         caps: () => this.ctx.caps?.().contact,
+        markable: this.ctx.markable,
+        readByUser: this.ctx.readSync && !this.anonymous ? (l, id) => this.ctx.readSync!.chat(this.jid, this.jidOf(l), id) : undefined,
       });
       this.contacts.set(localpart, contact);
     }
