@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   const s = envInt('BENCH_SCALE_S', 5000, 1, 20000);
   const onlineSet = process.env.BENCH_SCALE_ONLINE ? envInt('BENCH_SCALE_ONLINE', 0, 1) : undefined;
   const settleSeconds = envInt('BENCH_SCALE_SETTLE', 60, 0, 600);
-  const mailSmsSettleSeconds = envInt('BENCH_SCALE_SETTLE_MAIL_SMS', 30, 0, 600);
+  const mailSmsSettleSeconds = envInt('BENCH_SCALE_SETTLE_MAIL_SMS', 60, 0, 600);
   const trafficSeconds = envInt('BENCH_SCALE_TRAFFIC_SECONDS', 20, 5, 600);
   const [concurrency, perSecond] = (process.env.BENCH_SCALE_RESTORE ?? '50,200').split(',').map(Number);
   if (!(concurrency >= 1 && perSecond >= 1)) throw new Error('BENCH_SCALE_RESTORE must be "concurrency,perSecond", e.g. "50,200"');
