@@ -15,6 +15,7 @@ import { sessionCommands } from './commands';
 import { IrcConnection } from './connection';
 import { SessionExtras } from './extras';
 import { serverLimit } from './limits';
+import { sessionInvitations, type Invitations } from './invitations';
 import { attachListeners, type PendingEcho } from './listeners';
 import { NickChange } from './nick-change';
 import { NickKeeper } from './nick-keeper';
@@ -70,6 +71,7 @@ export class IrcSession implements LegacySession {
   readonly history: ChatHistory;
   readonly extras: SessionExtras;
   readonly readMarkers: ReadMarkers;
+  readonly invitations: Invitations;
   /** The server gives messages a msgid (IRCv3 message-ids): the ids replies and reactions name are IRC's. */
   msgids = false;
 
@@ -127,6 +129,7 @@ export class IrcSession implements LegacySession {
       handleOf: (target) => (this.isChannel(target) ? this.rooms.get(target)?.room : this.xmpp.contact(this.contactLocalpart(target))),
       logger: ctx.logger,
     });
+    this.invitations = sessionInvitations(this);
     // Only the operator's fixed server skips the outbound policy; a server the user chose is vetted.
     const fixed = ctx.options.server && ctx.options.server.host.toLowerCase() === this.server;
     this.connection = new IrcConnection(ctx.settings, fixed ? ctx.options : { ...ctx.options, server: undefined }, {
@@ -236,6 +239,7 @@ export class IrcSession implements LegacySession {
     this.nickserv.reset();
     this.keeper.stop();
     this.extras.lost();
+    this.invitations.lost();
     const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
     // Before the tables are cleared: the core's "you left" presences still show the user's own role.
     this.xmpp.status({ online: false, text });
@@ -315,6 +319,10 @@ export class IrcSession implements LegacySession {
 
   configureRoom(room: string, changes: RoomConfig): Promise<void> {
     return this.extras.admin.configureRoom(room, changes);
+  }
+
+  invite(room: string, invitee: string): Promise<void> {
+    return this.invitations.invite(room, invitee);
   }
 
   async setPresence(presence: { show?: PresenceShow; status?: string }): Promise<void> {

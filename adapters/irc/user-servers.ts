@@ -18,7 +18,6 @@ import { combinedStatus, touchingContact, type ServerStatus } from './server-sta
 import { MAX_SERVERS, type ServerSettings } from './server-settings';
 import type { IrcSession } from './session';
 
-
 export interface UserServersContext {
   xmpp: XmppUser;
   options: IrcOptions;
@@ -141,6 +140,7 @@ export class UserServers implements LegacySession {
         return localpart === serverLocalpart ? contact : touchingContact(contact, () => this.touch(entry));
       },
       room: (localpart, options) => core.room(localpart, options),
+      invited: (room, from, reason) => core.invited?.(room, from, reason),
     };
   }
 
@@ -312,6 +312,10 @@ export class UserServers implements LegacySession {
 
   async changeNick(room: string, nick: string): Promise<void> {
     return this.joined(room).changeNick(room, nick);
+  }
+
+  async invite(room: string, invitee: string): Promise<void> {
+    return this.joined(room).invite(room, invitee);
   }
 
   /** Joined channels of every server, for disco#items on the domain. */

@@ -1,5 +1,6 @@
 /** What an XMPP user's message says, read once here so the core never walks stanza trees. */
 import type { Element } from '@xmpp/xml';
+import { readInvitation, type Invitation } from './invitations';
 import { NS } from './namespaces';
 import type { ChatState, PresenceShow } from './types';
 
@@ -32,6 +33,8 @@ export interface UserMessage {
   reactions?: { id: string; emojis: string[] };
   /** XEP-0333: the user has read up to message `id`. */
   displayed?: string;
+  /** A room invitation (XEP-0045 mediated, or XEP-0249 direct), or a declined one. */
+  invitation?: Invitation;
 }
 
 /**
@@ -106,6 +109,7 @@ export function readUserMessage(message: Element): UserMessage {
     replyTo,
     reactions: reactions?.attrs.id ? { id: reactions.attrs.id, emojis: reactions.getChildren('reaction').map((r) => r.text().trim()).filter(Boolean) } : undefined,
     displayed: child(message, 'displayed', NS.markers)?.attrs.id,
+    invitation: readInvitation(message),
   };
 }
 

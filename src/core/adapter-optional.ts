@@ -56,4 +56,12 @@ export interface OptionalCapabilities {
    * by the adapter; the core pages it (XEP-0059). Undefined: nothing listed there.
    */
   discoItems?(localpart: string): Promise<LegacyItem[] | undefined>;
+  /**
+   * Invites the contact `invitee` (a localpart) to `room` on the network (IRC INVITE), from a
+   * mediated invitation to the room or a direct one to the contact. Resolves once the network
+   * accepted it and rejects with its refusal (a GatewayError, in the network's words) otherwise.
+   * `reason` is the user's text, for networks that carry one. Without it, inviting a legacy
+   * contact is feature-not-implemented; invitations to XMPP users are the core's either way.
+   */
+  invite?(room: string, invitee: string, reason?: string): Promise<void>;
 }

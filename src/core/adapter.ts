@@ -222,6 +222,12 @@ export interface XmppUser {
   contact(localpart: string): Contact;
   /** Options are fixed by the first caller for this room. */
   room(localpart: string, options?: RoomOptions): Room;
+  /**
+   * The contact `from` invited the user to `room` (localparts; `reason` if the network carries
+   * one): shown as a XEP-0045 mediated invitation from the room, whether or not the user is in
+   * it. The core's XmppUser always has it; optional so that wrappers and test doubles may omit it.
+   */
+  invited?(room: string, from: string, reason?: string): void;
 }
 
 export interface RoomOptions {

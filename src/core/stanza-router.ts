@@ -1,10 +1,11 @@
 import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
-import { readUserMessage, readUserPresence } from '../component/inbound';
+import { readUserMessage, readUserPresence, type UserMessage } from '../component/inbound';
+import { invitationText, MAX_INVITEES, mediatedDecline, mediatedInvitation, plausibleJid } from '../component/invitations';
 import { MAM_NS } from '../component/mam';
 import { parsePrivilegeAdvertisement } from '../component/privilege';
 import { chatMessage, contactPresence, subscriptionPresence } from '../component/messages';
-import { joinErrorPresence } from '../component/muc';
+import { joinErrorPresence, roomErrorMessage } from '../component/muc';
 import { NS } from '../component/namespaces';
 import { gatewayJidResult, gatewayPromptResult, versionResult } from '../component/service-answers';
 import { bare, errorReply, iqResult, splitJid } from '../component/stanzas';
@@ -132,6 +133,7 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
   const live = ctx.sessions.get(user);
   const session = live?.legacy ? live : await ctx.sessions.sessionFor(user);
   const legacy = session.legacy!;
+  if (message.invitation && await routeInvitation(ctx, session, message, local, address.kind)) return;
   const inRoom = message.type === 'groupchat';
   if (inRoom) {
     if (address.kind !== 'room' || !legacy.sendRoomMessage) throw new GatewayError('bad-request', 'Groupchat messages go to a room address.');
@@ -197,6 +199,71 @@ async function routeMessage(ctx: TransportContext, stanza: Element): Promise<voi
   if (!message.replaces && !message.replyTo) return sendText(body);
   const text = await ctx.features.text(scope, { ...message, body }, inRoom);
   await sendText(text.body, text.refs);
+}
+
+/**
+ * Invitations: XEP-0045 mediated ones to a room (each invitee a legacy contact, invited on the
+ * network, or an XMPP user elsewhere, to whom the room passes it on as a MUC service does) and
+ * XEP-0249 direct ones to a contact naming a room of this transport. False: the message is not
+ * one of those (a direct invitation to a room elsewhere goes on as a message, with its text).
+ */
+async function routeInvitation(ctx: TransportContext, session: UserSession, message: UserMessage, local: string, kind: string): Promise<boolean> {
+  const invitation = message.invitation!;
+  if (invitation.kind === 'direct') {
+    const target = splitJid(invitation.room);
+    if (!target.local || target.domain.toLowerCase() !== ctx.domain || ctx.adapter.parseAddress(target.local).kind !== 'room') {
+      if (message.body !== null) return false;
+      throw new GatewayError('feature-not-implemented', `Only rooms of ${ctx.domain} can be offered to its users; send them the room's address as a message instead.`);
+    }
+    if (kind !== 'contact') throw new GatewayError('bad-request', 'Send a direct invitation (XEP-0249) to the user you invite, not to a room.');
+    await inviteContact(ctx, session, target.local, local, invitation.reason);
+    return true;
+  }
+  if (kind !== 'room') throw new GatewayError('bad-request', 'Send a mediated invitation to the room, or a direct one (XEP-0249) to the user.');
+  const roomJid = `${local}@${ctx.domain}`;
+  if (invitation.kind === 'decline') {
+    // An invitation from the network needs no answer (IRC has none); one an XMPP user sent through the room hears of it.
+    const to = invitation.to;
+    if (to && plausibleJid(to) && splitJid(to).domain.toLowerCase() !== ctx.domain) {
+      ctx.send(mediatedDecline({ from: roomJid, to, decliner: session.jid, reason: invitation.reason }));
+    }
+    return true;
+  }
+  try {
+    if (invitation.invites.length > MAX_INVITEES) throw new GatewayError('policy-violation', `Invite at most ${MAX_INVITEES} people at once.`);
+    // In order: the first refusal stops the rest and is the answer, from the room as room errors are.
+    for (const invite of invitation.invites) await inviteOne(ctx, session, local, invite.to, invite.reason);
+  } catch (err) {
+    if (!(err instanceof GatewayError)) ctx.logger.error({ err: (err as Error).stack }, 'invitation failed');
+    ctx.send(roomErrorMessage(roomJid, message.from, message.id, toGatewayError(err)));
+  }
+  return true;
+}
+
+async function inviteOne(ctx: TransportContext, session: UserSession, room: string, jid: string, reason?: string): Promise<void> {
+  if (!plausibleJid(jid)) throw new GatewayError('jid-malformed', `"${jid.slice(0, 100)}" is not a JID to invite; name the invitee in <invite to='...'/>.`);
+  const { local, domain } = splitJid(jid);
+  if (domain.toLowerCase() === ctx.domain) {
+    if (!local) throw new GatewayError('bad-request', `${ctx.domain} itself cannot be invited; invite one of its users.`);
+    return inviteContact(ctx, session, room, local, reason);
+  }
+  // Passed on from the room's JID, so only by someone in the room (else the room relays anything to anyone).
+  if (!session.rooms.get(room)?.resources.size) throw new GatewayError('not-acceptable', 'Join the room before inviting XMPP users to it.');
+  const config = await session.legacy?.roomConfig?.(room).catch(() => undefined);
+  const roomJid = `${room}@${ctx.domain}`;
+  ctx.send(mediatedInvitation({
+    from: roomJid, to: jid, inviter: session.jid, reason, password: config?.password || undefined,
+    body: invitationText(session.jid, roomJid, reason), id: randomUUID(),
+  }));
+}
+
+/** A legacy contact invited on the network, which decides (its refusal is the error). */
+async function inviteContact(ctx: TransportContext, session: UserSession, room: string, invitee: string, reason?: string): Promise<void> {
+  const address = ctx.adapter.parseAddress(invitee);
+  if (address.kind !== 'contact') throw new GatewayError('bad-request', `${address.display} is not a user; only users can be invited.`);
+  const legacy = session.legacy!;
+  if (!legacy.invite) throw new GatewayError('feature-not-implemented', `This network has no invitations; send ${address.display} the room's address instead.`);
+  await legacy.invite(room, invitee, reason);
 }
 
 async function routePresence(ctx: TransportContext, presence: Element): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Element } from '@xmpp/xml';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LegacySession, PresenceShow, XmppUser } from './adapter';
 import { ContactHandle } from './contact';
@@ -8,6 +9,7 @@ import { OccupantDirectory } from './occupants';
 import { RoomHandle, type RoomHost } from './room';
 import type { RoomMemory, RoomSnapshot } from './room-memory';
 import type { Caps } from '../component/caps';
+import { invitationText, mediatedInvitation } from '../component/invitations';
 import { transportPresence } from '../component/messages';
 import type { ReadSync } from './read-sync';
 
@@ -80,6 +82,7 @@ export class UserSession {
       },
       contact: (localpart) => this.contact(localpart),
       room: (localpart, options) => this.room(localpart).hold(options),
+      invited: (room, from, reason) => this.invited(room, from, reason),
     };
   }
 
@@ -120,6 +123,17 @@ export class UserSession {
       this.rooms.set(localpart, room);
     }
     return room;
+  }
+
+  /**
+   * A legacy user invited the user to a room: a XEP-0045 mediated invitation from the room, which
+   * Conversations, Dino and Gajim all show (a XEP-0249 copy as well would show twice), to the bare
+   * JID so the user's server stores it while they are offline.
+   */
+  invited(room: string, from: string, reason?: string): void {
+    const roomJid = this.jidOf(room);
+    const inviter = this.jidOf(from);
+    this.send(mediatedInvitation({ from: roomJid, to: this.jid, inviter, reason, body: invitationText(inviter, roomJid, reason), id: randomUUID() }));
   }
 
   transportPresence(to: string = this.jid): Element {

@@ -16,7 +16,7 @@ const directory = new OccupantDirectory();
  * An XmppUser whose handles record what the adapter reports, so adapter tests can wait for what
  * the legacy side did without an XMPP server. Rooms keep a real occupant table and, like the
  * core, report occupant changes only between `joined` and the user leaving (or a disconnect).
- * Recorded kinds: message, chatState, contactPresence, receipt, messageError, status, and
+ * Recorded kinds: message, chatState, contactPresence, receipt, messageError, status, invited, and
  * room.<method> with the room localpart first (room.private* for an occupant's private chat). `waitFor` resolves with the first matching
  * event (past or future).
  */
@@ -144,6 +144,7 @@ export function recordingEvents(): { xmpp: XmppUser; log: RecordedEvent[]; rooms
     },
     contact,
     room,
+    invited: (roomName, from, reason) => record('invited', roomName, from, reason),
   };
 
   function waitFor(kind: string, match: (...args: any[]) => boolean = () => true, timeoutMs = 10000): Promise<unknown[]> {

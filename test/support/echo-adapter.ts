@@ -11,11 +11,13 @@ export const echoNetwork = {
   logins: [] as { user: string; reason: string; credentials: Record<string, string> }[],
   logouts: [] as string[],
   sent: [] as { user: string; to: string; body: string }[],
+  invites: [] as { user: string; room: string; invitee: string; reason?: string }[],
   sessions: new Map<string, XmppUser>(),
   reset() {
     this.logins.length = 0;
     this.logouts.length = 0;
     this.sent.length = 0;
+    this.invites.length = 0;
     this.sessions.clear();
   },
 };
@@ -46,6 +48,14 @@ class EchoSession implements LegacySession {
       room.setOccupants([{ nick: 'bot', role: 'moderator', affiliation: 'admin' }, { nick: r.nick || this.nick, role: 'participant', affiliation: 'none' }]);
       room.joined(r.nick || this.nick, 'Welcome to the lobby');
     }, 5);
+  }
+
+  /** Only #lobby exists and `nobody` is nobody; `echo` invites the user back to the room. */
+  async invite(room: string, invitee: string, reason?: string): Promise<void> {
+    if (room !== '#lobby') throw new GatewayError('item-not-found', `No room ${room} on the echo network.`);
+    if (invitee === 'nobody') throw new GatewayError('item-not-found', 'There is no user called nobody on the echo network.');
+    echoNetwork.invites.push({ user: this.user, room, invitee, reason });
+    if (invitee === 'echo') setTimeout(() => this.xmpp.invited?.(room, 'echo', reason && `echo: ${reason}`), 5);
   }
 
   async leaveRoom(): Promise<void> {}
