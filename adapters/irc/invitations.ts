@@ -1,23 +1,19 @@
 /**
- * Invitations both ways. XMPP -> IRC: `INVITE nick #chan`, followed by a PING as CommandRunner
- * does: RPL_INVITING (341) or the PONG with no refusal before it means the server took it; its
- * refusal (401 no such nick, 442 not on channel, 443 already there, 482 not an operator in a +i
- * channel...) is the answer, in its words. One at a time, so a refusal is never blamed on the
- * wrong invitation. IRC -> XMPP: an INVITE naming the user reaches them as an invitation from
- * the room, at a bounded rate (an INVITE costs nothing to send, and each would be a message).
+ * Invitations both ways. XMPP -> IRC: `INVITE nick #chan`, sent through the session's
+ * CommandRunner (one command at a time, each followed by a PING), so a refusal is never blamed on
+ * the wrong command: RPL_INVITING (341) or the PONG with no refusal before it means the server
+ * took it; its refusal (401 no such nick, 442 not on channel, 443 already there, 482 not an
+ * operator in a +i channel...) is the answer, in its words. IRC -> XMPP: an INVITE naming the user
+ * reaches them as an invitation from the room, at a bounded rate (an INVITE costs nothing to
+ * send, and each would be a message).
  */
 import type { StanzaErrorCondition } from '../../src/core/errors';
 import { GatewayError } from '../../src/core/errors';
 import { isNick, parseLocalpart, type IrcAddress } from './address';
-import type { IrcRefusal } from './command-runner';
-import { stripFormatting } from './formatting';
+import { CommandRunner, serverWords, type CommandTerms, type IrcRefusal, type RunnerHost } from './command-runner';
 import type { IrcSession } from './session';
 
-export interface InvitationsHost {
-  online(): boolean;
-  /** Queues control lines in order (behind a JOIN still waiting for `channel`). */
-  send(lines: string[], channel: string): boolean;
-  lower(name: string): string;
+export interface InvitationsHost extends RunnerHost {
   /** The session's server. */
   server: string;
   /** A localpart the user addressed, parsed (throws jid-malformed). */
@@ -30,6 +26,8 @@ export interface InvitationsHost {
   contactLocalpart(nick: string): string;
   /** The core's invitation to the user (XmppUser.invited). */
   invited(room: string, from: string): void;
+  /** The session's runner, shared with moderation commands (default: one of its own). */
+  runner?: CommandRunner;
 }
 
 /** The refusals of an INVITE, by irc-framework's name or bare numeric. */
@@ -42,38 +40,28 @@ const REFUSALS: Record<string, StanzaErrorCondition> = {
   cannot_send_to_user: 'forbidden', // e.g. the invitee accepts nothing from strangers
 };
 
-const TIMEOUT_MS = 20000;
 /** Invitations from IRC shown to the user: at most BURST at once, one more every REFILL_MS. */
 const SHOWN_BURST = 5;
 const SHOWN_REFILL_MS = 10000;
 /** The same inviter and channel again within this time is not shown twice. */
 const REPEAT_MS = 60000;
 
-interface Running {
-  token: string;
-  nick: string;
-  channel: string;
-  resolve(): void;
-  reject(error: GatewayError): void;
-}
-
 export class Invitations {
-  private chain: Promise<unknown> = Promise.resolve();
-  private current?: Running;
-  private counter = 0;
+  private readonly runner: CommandRunner;
   private tokens = SHOWN_BURST;
   private refilled = Date.now();
   private readonly recent = new Map<string, number>();
 
-  constructor(private readonly host: InvitationsHost, private readonly timeoutMs = TIMEOUT_MS) {}
+  constructor(private readonly host: InvitationsHost, timeoutMs?: number) {
+    this.runner = host.runner ?? new CommandRunner(host, timeoutMs, 'xgwi');
+  }
 
   /** INVITE `invitee` to `room` (localparts); resolves once the server accepted it. IRC's INVITE carries no reason. */
   async invite(room: string, invitee: string): Promise<void> {
     const channel = this.address(room, 'room');
     const nick = this.address(invitee, 'contact');
-    const next = this.chain.then(() => this.exec(nick, channel));
-    this.chain = next.catch(() => undefined);
-    return next;
+    const terms: CommandTerms = { nick, refusals: REFUSALS, anyNumeric: true, what: `the invitation of ${nick} to ${channel}`, sentence: (e) => sentence(e, nick, channel) };
+    return this.runner.run([`INVITE ${nick} ${channel}`], channel, terms);
   }
 
   /** The channel or nick a localpart names on this server. */
@@ -90,63 +78,24 @@ export class Invitations {
     return name;
   }
 
-  private exec(nick: string, channel: string): Promise<void> {
-    if (!this.host.online()) return Promise.reject(new GatewayError('remote-server-timeout', 'Not connected to IRC right now; try again once the gateway is back online.'));
-    const token = `xgwi${++this.counter}`;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => finish(new GatewayError('remote-server-timeout', `The IRC server did not answer the invitation of ${nick} to ${channel} in time.`)), this.timeoutMs);
-      const finish = (error?: GatewayError) => {
-        clearTimeout(timer);
-        if (this.current === running) this.current = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      const running: Running = { token, nick: this.host.lower(nick), channel: this.host.lower(channel), resolve: () => finish(), reject: finish };
-      this.current = running;
-      if (!this.host.send([`INVITE ${nick} ${channel}`, `PING :${token}`], running.channel)) {
-        finish(new GatewayError('resource-constraint', 'Too many commands are waiting to be sent to IRC; try again in a moment.'));
-      }
-    });
-  }
-
   /** RPL_INVITING: the server passed the invitation on. */
   inviting(nick: string | undefined, channel: string | undefined): void {
-    const running = this.current;
-    if (running && nick && channel && this.host.lower(nick) === running.nick && this.host.lower(channel) === running.channel) running.resolve();
+    this.runner.answered(nick, channel);
   }
 
   /** A PONG: true when it ends the running invitation (nothing refused it). */
   pong(token: string | undefined): boolean {
-    if (!this.current || token !== this.current.token) return false;
-    this.current.resolve();
-    return true;
+    return this.runner.pong(token);
   }
 
   /** An IRC error: true when it refuses the running invitation (it then answers the user, and nothing else should). */
   refused(e: IrcRefusal): boolean {
-    const running = this.current;
-    if (!running) return false;
-    const numeric = /^[45]\d\d$/.test(e.error);
-    const condition = REFUSALS[e.error] ?? (numeric ? 'not-acceptable' : undefined);
-    if (!condition) return false;
-    const about = [e.channel, e.nick].map((name) => (name ? this.host.lower(name) : undefined));
-    // Numerics irc-framework does not name carry no parsed target: the running command is the only candidate.
-    if (!numeric && !about.includes(running.channel) && !about.includes(running.nick)) return false;
-    running.reject(new GatewayError(condition, this.sentence(e, running)));
-    return true;
-  }
-
-  private sentence(e: IrcRefusal, running: Running): string {
-    // irc-framework keeps no text for 443.
-    if (e.error === 'user_on_channel') return `${e.nick ?? running.nick} is already on ${e.channel ?? running.channel}.`;
-    const reason = e.reason ? stripFormatting(e.reason) : e.error.replace(/_/g, ' ');
-    const subject = e.error === 'no_such_nick' ? e.nick : e.channel;
-    return subject && !/^\d+$/.test(e.error) ? `${subject}: ${reason}` : reason;
+    return this.runner.refused(e);
   }
 
   /** The connection dropped: the running invitation's lines were dropped with it. */
   lost(): void {
-    this.current?.reject(new GatewayError('remote-server-timeout', 'The IRC connection was lost before the server answered the invitation.'));
+    this.runner.lost();
   }
 
   /** An INVITE from IRC; only those naming the user are theirs (invite-notify tells channel operators of others). */
@@ -169,7 +118,14 @@ export class Invitations {
   }
 }
 
-/** A session's invitations: lines go out on its control lane, invitations from IRC to its user. */
+function sentence(e: IrcRefusal, nick: string, channel: string): string {
+  // irc-framework keeps no text for 443.
+  if (e.error === 'user_on_channel') return `${e.nick ?? nick} is already on ${e.channel ?? channel}.`;
+  if (e.error !== 'no_such_nick') return serverWords(e);
+  return serverWords({ ...e, channel: e.nick });
+}
+
+/** A session's invitations: lines go out through its command runner, invitations from IRC to its user. */
 export function sessionInvitations(session: IrcSession): Invitations {
   return new Invitations({
     online: () => session.connection.online,
@@ -183,5 +139,6 @@ export function sessionInvitations(session: IrcSession): Invitations {
     roomLocalpart: (channel) => session.roomLocalpart(channel),
     contactLocalpart: (nick) => session.contactLocalpart(nick),
     invited: (room, from) => session.xmpp.invited?.(room, from),
+    runner: session.extras.runner,
   });
 }

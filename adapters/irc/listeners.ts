@@ -111,7 +111,7 @@ function onIrcError(session: IrcSession, event: { error: string; reason?: string
   const reason = event.reason ? stripFormatting(event.reason) : event.error.replace(/_/g, ' ');
   // Before the join-error check, which would take this 442 for a refused JOIN.
   if (event.error === 'not_on_channel' && event.channel && session.rooms.notOnChannel(event.channel)) return;
-  if (session.invitations.refused(event) || session.extras.runner.refused(event)) return;
+  if (session.extras.runner.refused(event)) return; // moderation commands and INVITEs
   if (event.channel) {
     const error = joinError(event.error, event.reason, event.channel)
       ?? new GatewayError(event.error === 'cannot_send_to_channel' || event.error === 'chanop_privs_needed' ? 'forbidden' : 'not-acceptable', `${event.channel}: ${reason}`);
@@ -142,7 +142,7 @@ function onNumeric(session: IrcSession, command: IrcCommand): void {
   }
   // A refusal of a moderation or configuration command (472 unknown mode...) or an INVITE: the user's answer.
   const refusal = { error: command.command, reason: command.params.slice(1).join(' ') };
-  if (session.extras.runner.refused(refusal) || session.invitations.refused(refusal)) return;
+  if (session.extras.runner.refused(refusal)) return;
   if (command.command === '437' && session.nickChange.pending) { // ERR_UNAVAILRESOURCE: nick temporarily held
     session.nickChange.pending.reject(new GatewayError('conflict', `${subject}: ${reason}`));
     return;
@@ -236,7 +236,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   'ctcp request': (session, e: { nick?: string; target: string; type?: string | null; message?: string }) => session.extras.ctcp.request(e, session.isChannel(e.target)),
   'ctcp response': (session, e: { nick?: string; type?: string; message?: string }) => session.extras.ctcp.answered(e),
-  pong: (session, e: { message?: string }) => session.extras.runner.pong(e.message) || session.invitations.pong(e.message),
+  pong: (session, e: { message?: string }) => session.extras.runner.pong(e.message),
   invite: (session, e: { nick?: string; invited?: string; channel?: string }) => session.invitations.received(e),
   invited: (session, e: { nick?: string; channel?: string }) => session.invitations.inviting(e.nick, e.channel),
   banlist: (session, e: { channel: string; bans: { banned: string }[] }) => session.extras.bans.set(session.lower(e.channel), e.bans),

@@ -238,8 +238,7 @@ export class IrcSession implements LegacySession {
   private onLost(reason: string, retryInMs?: number): void {
     this.nickserv.reset();
     this.keeper.stop();
-    this.extras.lost();
-    this.invitations.lost();
+    this.extras.lost(); // the command runner's too, invitations included
     const text = retryInMs === undefined ? reason : `${reason} Reconnecting in ${Math.ceil(retryInMs / 1000)} s.`;
     // Before the tables are cleared: the core's "you left" presences still show the user's own role.
     this.xmpp.status({ online: false, text });
